@@ -1,0 +1,23 @@
+// Shared command-line plumbing: strict flag parsing, usage errors (exit 2), the project directory.
+
+import * as path from "node:path";
+import { parseArgs, ParseArgsConfig } from "node:util";
+
+/** Exit codes shared by every command. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** The project root: where Pulumi.yaml and the stack files live (this file is in <root>/cli). */
+export const PROJECT_DIR = path.resolve(__dirname, "..");
+
+export class UsageError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** Parse argv strictly; any unknown flag or missing value is a UsageError. */
+export function parse<O extends Options>(argv: string[], options: O, allowPositionals = true) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}

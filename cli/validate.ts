@@ -1,0 +1,76 @@
+// `validate <file> [--stack S]`: checks a manifest, printing every problem as file:line:col.
+
+import * as fs from "node:fs";
+import { formatDiagnostic } from "../lib/diagnostics";
+import { parseManifest, summarize } from "../lib/manifest";
+import { listStacks, readStackFile } from "../lib/stackFile";
+import { EXIT, parse, PROJECT_DIR, UsageError } from "./args";
+
+export const VALIDATE_USAGE = `usage: validate <manifest.yaml> [--stack <stack>]
+
+Checks a models manifest. With --stack, the stack's rules apply too (pinned revisions,
+registry prefix, tag suffix, a huggingface-token for gated models), read from Pulumi.<stack>.yaml.
+Exit codes: 0 valid, 1 problems found (each printed as file:line:col: message), 2 usage.`;
+
+export function validate(
+  argv: string[],
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): number {
+  const { values, positionals } = parse(argv, {
+    stack: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    out.write(VALIDATE_USAGE + "\n");
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      positionals.length === 0
+        ? "a manifest file is required"
+        : `one manifest file, got ${positionals.length}`,
+    );
+  }
+  const file = positionals[0];
+  let rules;
+  if (values.stack !== undefined) {
+    const stacks = listStacks(PROJECT_DIR);
+    if (!stacks.includes(values.stack)) {
+      throw new UsageError(
+        `unknown stack '${values.stack}': no Pulumi.${values.stack}.yaml (stacks: ${stacks.join(", ")})`,
+      );
+    }
+    const stack = readStackFile(PROJECT_DIR, values.stack);
+    if (stack.diagnostics.length > 0) {
+      stack.diagnostics.forEach((d) => err.write(formatDiagnostic(d) + "\n"));
+      return EXIT.failed;
+    }
+    rules = stack.settings;
+  }
+  let text: Buffer;
+  try {
+    text = fs.readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EISDIR"
+          ? "is a directory"
+          : (code ?? "unreadable");
+    err.write(`${file}: cannot read the manifest: ${why}\n`);
+    return EXIT.failed;
+  }
+  const result = parseManifest(file, text, rules);
+  if (result.diagnostics.length > 0) {
+    result.diagnostics.forEach((d) => err.write(formatDiagnostic(d) + "\n"));
+    err.write(
+      `${file}: ${result.diagnostics.length} problem${result.diagnostics.length === 1 ? "" : "s"}\n`,
+    );
+    return EXIT.failed;
+  }
+  const where = rules ? ` (stack ${rules.stack})` : "";
+  out.write(`${file}: ok${where}: ${summarize(result)}\n`);
+  return EXIT.ok;
+}

@@ -1,0 +1,73 @@
+// CodeBuild compute choices per accelerator, sized by the disk a docker build of the model needs.
+
+import type { Accelerator } from "./naming";
+
+export type EnvironmentType = "LINUX_CONTAINER" | "LINUX_GPU_CONTAINER";
+
+export interface ComputeOption {
+  computeType: string;
+  /** Disk of the on-demand build host, GB (CodeBuild "on-demand environment types" table). */
+  diskGB: number;
+  memoryGiB: number;
+  vcpus: number;
+}
+
+/**
+ * On-demand fleets, from the CodeBuild user guide's compute table. The GPU rows are the reason
+ * this table exists: the large GPU type (4x V100) has far less disk than the small one (1x A10G),
+ * so a bigger compute type is not a bigger disk.
+ */
+export const COMPUTE_OPTIONS: Record<Accelerator, readonly ComputeOption[]> = {
+  cpu: [
+    { computeType: "BUILD_GENERAL1_SMALL", diskGB: 64, memoryGiB: 3, vcpus: 2 },
+    { computeType: "BUILD_GENERAL1_MEDIUM", diskGB: 128, memoryGiB: 7, vcpus: 4 },
+    { computeType: "BUILD_GENERAL1_LARGE", diskGB: 128, memoryGiB: 15, vcpus: 8 },
+    { computeType: "BUILD_GENERAL1_XLARGE", diskGB: 256, memoryGiB: 70, vcpus: 36 },
+    { computeType: "BUILD_GENERAL1_2XLARGE", diskGB: 824, memoryGiB: 145, vcpus: 72 },
+  ],
+  cuda: [
+    { computeType: "BUILD_GENERAL1_SMALL", diskGB: 220, memoryGiB: 16, vcpus: 4 },
+    { computeType: "BUILD_GENERAL1_LARGE", diskGB: 50, memoryGiB: 255, vcpus: 32 },
+  ],
+};
+
+export const ENVIRONMENT_TYPES: Record<Accelerator, EnvironmentType> = {
+  cpu: "LINUX_CONTAINER",
+  cuda: "LINUX_GPU_CONTAINER",
+};
+
+/** A docker build holds the download, the staged copy and the image layers: about 3x the weights. */
+export const DISK_FACTOR = 3;
+
+/** Model size assumed when the manifest gives no `sizeGB`: fits the default compute of each kind. */
+export const DEFAULT_COMPUTE: Record<Accelerator, string> = {
+  cpu: "BUILD_GENERAL1_MEDIUM",
+  cuda: "BUILD_GENERAL1_SMALL",
+};
+
+export function computeOption(
+  accelerator: Accelerator,
+  computeType: string,
+): ComputeOption | undefined {
+  return COMPUTE_OPTIONS[accelerator].find((o) => o.computeType === computeType);
+}
+
+/**
+ * The cheapest compute type whose disk holds DISK_FACTOR x the model, or undefined when none does.
+ * Options are listed cheapest first; a GPU build prefers the one with enough disk.
+ */
+export function computeTypeFor(
+  accelerator: Accelerator,
+  sizeGB: number | undefined,
+): string | undefined {
+  if (sizeGB === undefined) {
+    return DEFAULT_COMPUTE[accelerator];
+  }
+  const fit = COMPUTE_OPTIONS[accelerator].find((o) => o.diskGB >= sizeGB * DISK_FACTOR);
+  return fit?.computeType;
+}
+
+/** Largest model (GB) a compute type can build. */
+export function maxModelGB(option: ComputeOption): number {
+  return Math.floor(option.diskGB / DISK_FACTOR);
+}

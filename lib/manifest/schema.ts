@@ -1,0 +1,113 @@
+// The manifest's shape as zod schemas, with messages that say what is wrong and what is allowed.
+
+import { z } from "zod";
+import { DNS_LABEL_MAX, DNS_LABEL_PATTERN, TAG_PATTERN } from "../naming";
+
+/** huggingface_hub's repo-id rule: `namespace/name`, [A-Za-z0-9_.-], no `--`/`..`, no leading or trailing `-`/`.`. */
+export const HF_REPO_PATTERN =
+  /^(?![-.])(?!.*(--|\.\.))[A-Za-z0-9_.-]{1,96}(?<![-.])\/(?![-.])[A-Za-z0-9_.-]{1,96}(?<![-.])$/;
+export const COMMIT_SHA_PATTERN = /^[0-9a-f]{40}$/;
+/** A branch, tag or ref (e.g. `main`, `refs/pr/1`) as the Hub accepts for an unpinned revision. */
+export const REF_PATTERN = /^(?!.*\.\.)(?!\/)[A-Za-z0-9._][A-Za-z0-9._/-]{0,199}(?<![/.])$/;
+/** An image reference: `registry/path:tag` or `registry/path@sha256:...`. */
+export const IMAGE_REF_PATTERN =
+  /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
+export const PLATFORMS = ["linux/amd64", "linux/arm64"] as const;
+
+const bool = (field: string) => z.boolean({ error: `${field} must be true or false` });
+
+const pattern = (field: string, p: RegExp, allowed: string) =>
+  z.string({ error: `${field} must be a string: ${allowed}` }).regex(p, {
+    error: (iss) => `${field} ${JSON.stringify(iss.input)} is not valid: ${allowed}`,
+  });
+
+const globList = (field: string) =>
+  z.array(
+    z
+      .string({ error: `each ${field} pattern must be a string (a glob such as "*.safetensors")` })
+      .min(1, { error: `${field} patterns may not be empty` })
+      .max(256, { error: `${field} patterns are at most 256 characters` })
+      .refine((s) => !/[\r\n]/.test(s), { error: `${field} patterns may not contain line breaks` }),
+    { error: `${field} must be a list of glob patterns, e.g. ["*.safetensors", "*.json"]` },
+  );
+
+export const variantSchema = z.strictObject(
+  {
+    accelerator: z.enum(["cpu", "cuda"], { error: "accelerator must be cpu or cuda" }),
+    baseImage: pattern(
+      "baseImage",
+      IMAGE_REF_PATTERN,
+      "an image reference like public.ecr.aws/docker/library/busybox:1.37.0 (lowercase repository, optional :tag or @sha256:digest)",
+    ).optional(),
+    computeType: z
+      .string({ error: "computeType must be a string such as BUILD_GENERAL1_MEDIUM" })
+      .optional(),
+    platforms: z
+      .array(z.enum(PLATFORMS, { error: `each platform must be one of ${PLATFORMS.join(", ")}` }), {
+        error: `platforms must be a list, e.g. [${PLATFORMS.join(", ")}]`,
+      })
+      .min(1, { error: "platforms may not be empty; omit it for the default" })
+      .optional(),
+  },
+  { error: "each variant must be a mapping such as {accelerator: cuda}" },
+);
+
+export const modelSchema = z.strictObject(
+  {
+    name: z
+      .string({ error: "name must be a string: a DNS-1123 label such as qwen2-5-0-5b-instruct" })
+      .regex(DNS_LABEL_PATTERN, {
+        error: (iss) =>
+          `name ${JSON.stringify(iss.input)} is not a DNS-1123 label: use lowercase letters, digits and '-', starting and ending with a letter or digit`,
+      })
+      .max(DNS_LABEL_MAX, {
+        error: `name may be at most ${DNS_LABEL_MAX} characters (a DNS-1123 label)`,
+      }),
+    source: pattern(
+      "source",
+      HF_REPO_PATTERN,
+      "a HuggingFace repo id 'org/name' of letters, digits, '_', '.', '-' (e.g. Qwen/Qwen2.5-0.5B-Instruct)",
+    ),
+    revision: z
+      .string({
+        error:
+          "revision must be a commit SHA (40 lowercase hex characters) or, where the stack allows, a branch name",
+      })
+      .optional(),
+    tag: z
+      .string({ error: 'tag is required: an image tag such as "0.1.0" (quote it)' })
+      .regex(TAG_PATTERN, {
+        error: (iss) =>
+          `tag ${JSON.stringify(iss.input)} is not a valid image tag: use letters, digits, '_', '.', '-' (up to 128, not starting with '.' or '-')`,
+      })
+      .refine((t) => t.toLowerCase() !== "latest", {
+        error:
+          "tag 'latest' is not allowed: KServe re-pulls it on every start and it never pins weights; use a version such as \"0.1.0\"",
+      }),
+    description: z.string({ error: "description must be a string" }).optional(),
+    gated: bool("gated").optional(),
+    downloadAtRuntime: bool("downloadAtRuntime").optional(),
+    sizeGB: z
+      .number({ error: "sizeGB must be a number: the approximate size of the weights in GB" })
+      .positive({ error: "sizeGB must be greater than 0" })
+      .max(10000, { error: "sizeGB must be at most 10000" })
+      .optional(),
+    include: globList("include").optional(),
+    exclude: globList("exclude").optional(),
+    variants: z
+      .array(variantSchema, {
+        error: "variants must be a list such as [{accelerator: cpu}, {accelerator: cuda}]",
+      })
+      .min(1, { error: "variants may not be empty; omit it for the default [{accelerator: cpu}]" })
+      .optional(),
+  },
+  { error: "each model must be a mapping with name, source, revision, tag" },
+);
+
+export type ModelInput = z.infer<typeof modelSchema>;
+export type VariantInput = z.infer<typeof variantSchema>;
+
+/** Fields allowed per level, listed in "unknown field" messages. */
+export const MODEL_FIELDS = Object.keys(modelSchema.shape);
+export const VARIANT_FIELDS = Object.keys(variantSchema.shape);
+export const TOP_FIELDS = ["models"];

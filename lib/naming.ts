@@ -1,0 +1,45 @@
+// Names, tags and URIs derived from the manifest: the single implementation the program and the CLI share.
+
+export type Accelerator = "cpu" | "cuda";
+export const ACCELERATORS: readonly Accelerator[] = ["cpu", "cuda"];
+
+/** OCI distribution-spec tag grammar. */
+export const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+/** Kubernetes DNS-1123 label (InferenceService names, ECR path segments). */
+export const DNS_LABEL_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const DNS_LABEL_MAX = 63;
+/** ECR repository name grammar (path segments separated by `/`). */
+export const ECR_REPOSITORY_PATTERN =
+  /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+export const ECR_REPOSITORY_MAX = 256;
+
+/** `<name>` for cpu images, `<name>-cuda` for cuda: the key of every per-image output. */
+export function imageName(model: string, accelerator: Accelerator): string {
+  return accelerator === "cpu" ? model : `${model}-${accelerator}`;
+}
+
+/** `<tag>` for cpu, `<tag>-cuda` for cuda, then the stack's suffix (e.g. `-pr-123`). */
+export function imageTag(tag: string, accelerator: Accelerator, suffix: string): string {
+  return (accelerator === "cpu" ? tag : `${tag}-${accelerator}`) + suffix;
+}
+
+/** `<registryPrefix>/<model>`; an empty prefix puts the repository at the registry root. */
+export function repositoryName(prefix: string, model: string): string {
+  return prefix === "" ? model : `${prefix}/${model}`;
+}
+
+/** The ECR registry host for an account and region (China regions use amazonaws.com.cn). */
+export function ecrRegistryHost(accountId: string, region: string): string {
+  const domain = region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
+  return `${accountId}.dkr.ecr.${region}.${domain}`;
+}
+
+/** `oci://<registry>/<repository>:<tag>`, what KServe's storageUri takes. */
+export function ociTagUri(registry: string, repository: string, tag: string): string {
+  return `oci://${registry}/${repository}:${tag}`;
+}
+
+/** `oci://<registry>/<repository>@sha256:…`, immune to a re-pushed tag. */
+export function ociDigestUri(registry: string, repository: string, digest: string): string {
+  return `oci://${registry}/${repository}@${digest}`;
+}

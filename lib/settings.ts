@@ -1,0 +1,293 @@
+// Stack settings: every `model-images:*` config key, its type, default and rule, resolved from raw values.
+
+import { ECR_REPOSITORY_MAX, ECR_REPOSITORY_PATTERN } from "./naming";
+
+export const PROJECT_NAME = "model-images";
+
+export type Builder = "codebuild" | "local";
+
+export interface StackSettings {
+  /** Stack name (`dev`, `prod`, ...). */
+  stack: string;
+  manifest: string;
+  registryPrefix: string;
+  tagSuffix: string;
+  imageTagMutability: "MUTABLE" | "IMMUTABLE";
+  imageExpiryDays: number;
+  untaggedExpiryDays: number;
+  buildTimeoutMinutes: number;
+  requirePinnedRevisions: boolean;
+  scanOnPush: boolean;
+  kmsKeyArn: string;
+  retainRepositoriesOnDestroy: boolean;
+  forceDeleteRepositories: boolean;
+  deleteImagesOnDestroy: boolean;
+  logRetentionDays: number;
+  maxLayerBytes: number;
+  waitForBuilds: boolean;
+  buildPollSeconds: number;
+  builder: Builder;
+  registry: string;
+  /** Whether the stack has `huggingface-token` set (its value is never read here). */
+  hasHuggingfaceToken: boolean;
+}
+
+type Kind = "string" | "integer" | "boolean";
+
+export interface SettingSpec {
+  key: Exclude<keyof StackSettings, "stack" | "hasHuggingfaceToken">;
+  kind: Kind;
+  default: string | number | boolean;
+  description: string;
+  /** Returns a problem (what is allowed) or undefined. */
+  check?: (value: never) => string | undefined;
+}
+
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+];
+
+function between(min: number, max: number, unit: string) {
+  return (v: number) =>
+    v >= min && v <= max ? undefined : `must be from ${min} to ${max} ${unit}`;
+}
+
+/** The project's own config keys, in the order `Pulumi.yaml` documents them. */
+export const SETTINGS: readonly SettingSpec[] = [
+  {
+    key: "manifest",
+    kind: "string",
+    default: "models.yaml",
+    description: "Path of the models manifest, relative to the project directory.",
+    check: (v: string) => (v.trim() === "" ? "must name a file" : undefined),
+  },
+  {
+    key: "registryPrefix",
+    kind: "string",
+    default: "kserve-models",
+    description:
+      "ECR repository prefix: each model is stored in <registryPrefix>/<name>. Keep dev and prod apart.",
+    check: (v: string) =>
+      v === "" || (ECR_REPOSITORY_PATTERN.test(v) && v.length <= ECR_REPOSITORY_MAX - 2)
+        ? undefined
+        : "must be lowercase path segments of [a-z0-9] separated by '.', '_', '-' or '/' (e.g. kserve-models)",
+  },
+  {
+    key: "tagSuffix",
+    kind: "string",
+    default: "",
+    description:
+      "Appended to every image tag (CI sets e.g. -pr-123 so pull requests build into their own tags).",
+    check: (v: string) =>
+      /^[A-Za-z0-9._-]{0,64}$/.test(v)
+        ? undefined
+        : "may hold only letters, digits, '.', '_' and '-' (at most 64)",
+  },
+  {
+    key: "imageTagMutability",
+    kind: "string",
+    default: "IMMUTABLE",
+    description:
+      "ECR tag mutability: IMMUTABLE (prod: a tag always means the same weights) or MUTABLE.",
+    check: (v: string) =>
+      v === "MUTABLE" || v === "IMMUTABLE" ? undefined : "must be MUTABLE or IMMUTABLE",
+  },
+  {
+    key: "imageExpiryDays",
+    kind: "integer",
+    default: 0,
+    description: "Expire images older than this many days (dev); 0 keeps images forever.",
+    check: between(0, 3650, "days"),
+  },
+  {
+    key: "untaggedExpiryDays",
+    kind: "integer",
+    default: 1,
+    description:
+      "Expire untagged images (superseded pushes, build cache leftovers) after this many days.",
+    check: between(1, 3650, "days"),
+  },
+  {
+    key: "buildTimeoutMinutes",
+    kind: "integer",
+    default: 240,
+    description: "CodeBuild build timeout in minutes (5 to 2160); large models need hours.",
+    check: between(5, 2160, "minutes"),
+  },
+  {
+    key: "requirePinnedRevisions",
+    kind: "boolean",
+    default: true,
+    description:
+      "Require every model revision to be a 40-hex commit SHA (branch names allowed when false).",
+  },
+  {
+    key: "scanOnPush",
+    kind: "boolean",
+    default: true,
+    description: "ECR basic scanning of every pushed image.",
+  },
+  {
+    key: "kmsKeyArn",
+    kind: "string",
+    default: "",
+    description: "KMS key ARN for ECR encryption; empty uses AES256.",
+    check: (v: string) =>
+      v === "" || /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(v)
+        ? undefined
+        : "must be empty (AES256) or a KMS key ARN like arn:aws:kms:us-east-1:123456789012:key/<id>",
+  },
+  {
+    key: "retainRepositoriesOnDestroy",
+    kind: "boolean",
+    default: true,
+    description: "Keep the ECR repositories (and their images) when the stack is destroyed.",
+  },
+  {
+    key: "forceDeleteRepositories",
+    kind: "boolean",
+    default: false,
+    description: "Let `pulumi destroy` delete repositories that still hold images (dev only).",
+  },
+  {
+    key: "deleteImagesOnDestroy",
+    kind: "boolean",
+    default: false,
+    description:
+      "Delete each built tag when its image resource is destroyed (dev opt-in); otherwise images stay.",
+  },
+  {
+    key: "logRetentionDays",
+    kind: "integer",
+    default: 30,
+    description:
+      "CloudWatch retention of the build logs, in days (a value CloudWatch accepts, e.g. 7, 30, 365).",
+    check: (v: number) =>
+      LOG_RETENTION_DAYS.includes(v)
+        ? undefined
+        : `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
+  },
+  {
+    key: "maxLayerBytes",
+    kind: "integer",
+    default: 10737418240,
+    description:
+      "Largest image layer the build makes, in bytes (10 GiB: under ECR's layer limit and quick to pull in parallel).",
+    check: between(1048576, 54525952000, "bytes (1 MiB to ECR's 52,000 MiB layer limit)"),
+  },
+  {
+    key: "waitForBuilds",
+    kind: "boolean",
+    default: true,
+    description: "Make `pulumi up` wait for each started build and record its digest.",
+  },
+  {
+    key: "buildPollSeconds",
+    kind: "integer",
+    default: 15,
+    description: "First interval between build status checks, in seconds (backs off from there).",
+    check: between(1, 300, "seconds"),
+  },
+  {
+    key: "builder",
+    kind: "string",
+    default: "codebuild",
+    description:
+      "Who builds images: codebuild (AWS CodeBuild) or local (docker-build on this machine).",
+    check: (v: string) =>
+      v === "codebuild" || v === "local" ? undefined : "must be codebuild or local",
+  },
+  {
+    key: "registry",
+    kind: "string",
+    default: "",
+    description:
+      "Registry host for the local builder (e.g. localhost:5000); empty uses the stack account's ECR.",
+    check: (v: string) =>
+      v === "" || /^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(v) ? undefined : "must be a host or host:port",
+  },
+];
+
+export const SECRET_KEYS = ["huggingface-token"] as const;
+
+export interface SettingProblem {
+  key: string;
+  message: string;
+}
+
+function coerce(
+  spec: SettingSpec,
+  raw: unknown,
+): { value?: string | number | boolean; problem?: string } {
+  switch (spec.kind) {
+    case "string":
+      return typeof raw === "string" ? { value: raw } : { problem: "must be a string" };
+    case "integer": {
+      const n =
+        typeof raw === "number"
+          ? raw
+          : typeof raw === "string" && /^-?\d+$/.test(raw.trim())
+            ? Number(raw)
+            : NaN;
+      return Number.isSafeInteger(n) ? { value: n } : { problem: "must be a whole number" };
+    }
+    case "boolean":
+      if (typeof raw === "boolean") {
+        return { value: raw };
+      }
+      if (raw === "true" || raw === "false") {
+        return { value: raw === "true" };
+      }
+      return { problem: "must be true or false" };
+  }
+}
+
+/**
+ * Resolve settings from raw config values (strings from the Pulumi engine, or typed YAML values
+ * from a stack file). Unknown project keys are problems: a typo must not silently use a default.
+ */
+export function resolveSettings(
+  stack: string,
+  raw: Readonly<Record<string, unknown>>,
+  hasHuggingfaceToken: boolean,
+): { settings: StackSettings; problems: SettingProblem[] } {
+  const problems: SettingProblem[] = [];
+  const known = new Set<string>([...SETTINGS.map((s) => s.key), ...SECRET_KEYS]);
+  for (const key of Object.keys(raw)) {
+    if (!known.has(key)) {
+      problems.push({
+        key,
+        message: `unknown setting '${key}'; known settings: ${[...known].join(", ")}`,
+      });
+    }
+  }
+  const out: Record<string, unknown> = { stack, hasHuggingfaceToken };
+  for (const spec of SETTINGS) {
+    const given = raw[spec.key];
+    if (given === undefined || given === null) {
+      out[spec.key] = spec.default;
+      continue;
+    }
+    const { value, problem } = coerce(spec, given);
+    const rule = problem ?? (spec.check ? spec.check(value as never) : undefined);
+    if (rule !== undefined) {
+      problems.push({
+        key: spec.key,
+        message: `${spec.key} ${rule} (got ${JSON.stringify(given)})`,
+      });
+      out[spec.key] = spec.default;
+    } else {
+      out[spec.key] = value;
+    }
+  }
+  return { settings: out as unknown as StackSettings, problems };
+}
+
+/** Settings with every default, for tests and tools that have no stack file. */
+export function defaultSettings(
+  stack = "dev",
+  overrides: Partial<StackSettings> = {},
+): StackSettings {
+  return { ...resolveSettings(stack, {}, false).settings, ...overrides };
+}
