@@ -1,0 +1,346 @@
+// Checks buildspec/buildspec.yml: its structure, and what its commands do when run by bash against fake aws, docker and nvidia-smi executables.
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parse } from "yaml";
+
+const ROOT = path.resolve(__dirname, "..");
+const BUILDSPEC = path.join(ROOT, "buildspec", "buildspec.yml");
+const PHASE_ORDER = ["install", "pre_build", "build", "post_build"];
+// Never a real token: must not match hf_ followed by 30 letters.
+const TOKEN = "hf_fake-token-for-tests";
+const SHA = "0123456789abcdef0123456789abcdef01234567";
+const DIGEST = `sha256:${"ab".repeat(32)}`;
+const REPO = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/kserve-models/tiny-llama";
+
+interface Phase {
+  "on-failure"?: string;
+  commands: string[];
+}
+interface Buildspec {
+  version: unknown;
+  env: { shell?: string; variables?: Record<string, string>; "exported-variables"?: string[] };
+  phases: Record<string, Phase>;
+}
+
+interface Call {
+  tool: string;
+  argv: string[];
+  stdin?: string;
+  hfTokenEnv: string | null;
+}
+
+interface RunResult {
+  status: number | null;
+  output: string;
+  calls: Call[];
+}
+
+function loadBuildspec(): Buildspec {
+  return parse(fs.readFileSync(BUILDSPEC, "utf8")) as Buildspec;
+}
+
+function allCommands(spec: Buildspec): string[] {
+  return PHASE_ORDER.flatMap((p) => spec.phases[p]?.commands ?? []);
+}
+
+/** Fake tools that append one JSON line per call to $FAKE_LOG and behave just enough. */
+function makeFakeBin(dir: string): string {
+  const bin = path.join(dir, "bin");
+  fs.mkdirSync(bin);
+  const shebang = `#!${process.execPath}`;
+  const common = `
+const fs = require("fs");
+const argv = process.argv.slice(2);
+const tool = require("path").basename(process.argv[1]);
+let stdin;
+if (argv.includes("--password-stdin")) stdin = fs.readFileSync(0, "utf8");
+fs.appendFileSync(process.env.FAKE_LOG, JSON.stringify({ tool, argv, stdin, hfTokenEnv: process.env.HF_TOKEN ?? null }) + "\\n");
+`;
+  const tools: Record<string, string> = {
+    aws: `if (argv.join(" ").startsWith("ecr get-login-password")) process.stdout.write("fake-ecr-password\\n");`,
+    "nvidia-smi": `console.log("GPU 0: Fake GPU (UUID: GPU-0)"); process.exit(Number(process.env.FAKE_NVIDIA_EXIT || 0));`,
+    docker: `
+if (argv[0] === "buildx" && argv[1] === "version") console.log("github.com/docker/buildx v0.30.1 fake");
+if (argv[0] === "buildx" && argv[1] === "build") {
+  const i = argv.indexOf("--metadata-file");
+  if (i >= 0) fs.writeFileSync(argv[i + 1], JSON.stringify({ "containerimage.config.digest": "sha256:" + "cd".repeat(32), "containerimage.digest": process.env.FAKE_DIGEST }, null, 2));
+}
+if (argv[0] === "run") process.exit(Number(process.env.FAKE_DOCKER_RUN_EXIT || 0));
+`,
+  };
+  for (const [name, body] of Object.entries(tools)) {
+    fs.writeFileSync(path.join(bin, name), `${shebang}\n${common}\n${body}\n`, { mode: 0o755 });
+  }
+  return bin;
+}
+
+function contractEnv(overrides: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string | undefined> = {
+    MODEL_NAME: "tiny-llama",
+    MODEL_ID: "acme/tiny-llama",
+    MODEL_REVISION: SHA,
+    IMAGE_TAG: "1.0",
+    REPOSITORY_URI: REPO,
+    BASE_IMAGE: "public.ecr.aws/docker/library/busybox:1.37.0",
+    PYTHON_IMAGE: "public.ecr.aws/docker/library/python:3.12.8-slim-bookworm",
+    ACCELERATOR: "cpu",
+    PLATFORMS: "linux/amd64,linux/arm64",
+    INCLUDE_PATTERNS: '["*.safetensors","*.json"]',
+    EXCLUDE_PATTERNS: '["original/*"]',
+    MAX_LAYER_BYTES: "10737418240",
+    AWS_DEFAULT_REGION: "eu-west-1",
+    HF_TOKEN: TOKEN,
+    ...overrides,
+  };
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+/** Runs every phase's commands, in order, in one bash process, as CodeBuild does with `shell: bash`. */
+function runBuildspec(env: Record<string, string>, fake: Record<string, string> = {}): RunResult {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "buildspec-"));
+  try {
+    const bin = makeFakeBin(dir);
+    const log = path.join(dir, "calls.jsonl");
+    fs.writeFileSync(log, "");
+    const script = allCommands(loadBuildspec()).join("\n");
+    const res = spawnSync("bash", ["-c", `${script}\necho "EXPORTED IMAGE_URI=$IMAGE_URI IMAGE_DIGEST=$IMAGE_DIGEST"`], {
+      cwd: ROOT,
+      env: { PATH: `${bin}:/usr/bin:/bin`, HOME: dir, TMPDIR: dir, FAKE_LOG: log, FAKE_DIGEST: DIGEST, ...fake, ...env },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    const calls = fs
+      .readFileSync(log, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Call);
+    return { status: res.status, output: `${res.stdout}${res.stderr}`, calls };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function builds(calls: Call[]): Call[] {
+  return calls.filter((c) => c.tool === "docker" && c.argv[0] === "buildx" && c.argv[1] === "build");
+}
+
+/** The GPU-relevant sequence: host GPU probe, builds (by output type), container runs. */
+function steps(calls: Call[]): string[] {
+  return calls.flatMap((c) => {
+    if (c.tool === "nvidia-smi") {
+      return ["host-gpu"];
+    }
+    if (c.tool === "docker" && c.argv[0] === "run") {
+      return ["run"];
+    }
+    if (c.tool === "docker" && c.argv[1] === "build") {
+      return [`build ${flagValues(c.argv, "--output")[0].split(",")[0]}`];
+    }
+    return [];
+  });
+}
+
+/** Value of `--flag value` (every occurrence). */
+function flagValues(argv: string[], flag: string): string[] {
+  return argv.flatMap((a, i) => (a === flag ? [argv[i + 1]] : []));
+}
+
+function buildArgs(argv: string[]): Record<string, string> {
+  return Object.fromEntries(
+    flagValues(argv, "--build-arg").map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+  );
+}
+
+function assertOk(r: RunResult): void {
+  assert.equal(r.status, 0, `buildspec failed:\n${r.output}`);
+}
+
+describe("buildspec/buildspec.yml", () => {
+  describe("structure", () => {
+    const spec = loadBuildspec();
+
+    it("is a version 0.2 buildspec run by bash that exports the digest", () => {
+      assert.equal(spec.version, 0.2);
+      assert.equal(spec.env.shell, "bash");
+      assert.deepEqual(spec.env["exported-variables"], ["IMAGE_URI", "IMAGE_DIGEST"]);
+      // Defaults in env.variables could shadow the project's values; they live in the shell.
+      assert.equal(spec.env.variables, undefined);
+      assert.deepEqual(Object.keys(spec.phases), ["pre_build", "build"]);
+    });
+
+    it("fails fast: every command block starts with set -euo pipefail and every phase aborts", () => {
+      for (const [name, phase] of Object.entries(spec.phases)) {
+        assert.equal(phase["on-failure"], "ABORT", `phase ${name}`);
+        for (const cmd of phase.commands) {
+          assert.match(cmd, /^set -euo pipefail\n/, `a ${name} command does not start with set -euo pipefail:\n${cmd}`);
+        }
+      }
+    });
+
+    it("never traces commands or expands the token onto a command line", () => {
+      const text = allCommands(spec).join("\n");
+      assert.doesNotMatch(text, /set -[a-z]*x|set -o xtrace/);
+      // The only expansions of HF_TOKEN: the emptiness test; buildx gets the variable's name.
+      const uses = text.match(/\$\{?HF_TOKEN[^}\s"]*\}?/g) ?? [];
+      assert.deepEqual(uses, ["${HF_TOKEN:-}"]);
+      assert.match(text, /--secret id=hf_token,env=HF_TOKEN/);
+    });
+  });
+
+  describe("run against fake aws and docker", function () {
+    this.timeout(60_000);
+
+    it("logs in to ECR, sets up a docker-container builder, builds every platform with cache and pushes", () => {
+      const r = runBuildspec(contractEnv());
+      assertOk(r);
+
+      const [awsCall, login, create] = r.calls.filter((c) => c.tool !== "docker" || c.argv[1] !== "version");
+      assert.deepEqual(awsCall.argv, ["ecr", "get-login-password", "--region", "eu-west-1"]);
+      assert.deepEqual(login.argv, [
+        "login",
+        "--username",
+        "AWS",
+        "--password-stdin",
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+      ]);
+      assert.equal(login.stdin?.trim(), "fake-ecr-password");
+      assert.deepEqual(create.argv.slice(0, 6), ["buildx", "create", "--name", "modelcar", "--driver", "docker-container"]);
+      assert.ok(create.argv.includes("--use") && create.argv.includes("--bootstrap"));
+
+      const all = builds(r.calls);
+      assert.equal(all.length, 1, "a cpu variant builds once");
+      const argv = all[0].argv;
+      assert.deepEqual(flagValues(argv, "--platform"), ["linux/amd64,linux/arm64"]);
+      assert.deepEqual(flagValues(argv, "--file"), ["docker/Dockerfile"]);
+      assert.equal(argv[argv.length - 1], "docker", "the build context is docker/");
+      assert.deepEqual(buildArgs(argv), {
+        MODEL_ID: "acme/tiny-llama",
+        MODEL_REVISION: SHA,
+        MODEL_NAME: "tiny-llama",
+        IMAGE_VERSION: "1.0",
+        INCLUDE_PATTERNS: '["*.safetensors","*.json"]',
+        EXCLUDE_PATTERNS: '["original/*"]',
+        MAX_LAYER_BYTES: "10737418240",
+        BASE_IMAGE: "public.ecr.aws/docker/library/busybox:1.37.0",
+        PYTHON_IMAGE: "public.ecr.aws/docker/library/python:3.12.8-slim-bookworm",
+      });
+
+      const cacheRef = `${REPO}:buildcache-cpu-${SHA}`;
+      assert.deepEqual(flagValues(argv, "--cache-from"), [`type=registry,ref=${cacheRef}`]);
+      const [cacheTo] = flagValues(argv, "--cache-to");
+      for (const opt of [`ref=${cacheRef}`, "mode=max", "image-manifest=true", "oci-mediatypes=true", "compression=zstd", "compression-level=1"]) {
+        assert.ok(cacheTo.split(",").includes(opt), `--cache-to ${cacheTo} lacks ${opt}`);
+      }
+      const [output] = flagValues(argv, "--output");
+      for (const opt of ["type=image", `name=${REPO}:1.0`, "push=true", "compression=zstd", "compression-level=1"]) {
+        assert.ok(output.split(",").includes(opt), `--output ${output} lacks ${opt}`);
+      }
+      assert.equal(flagValues(argv, "--metadata-file").length, 1);
+      assert.ok(!argv.includes("--load") && !argv.includes("--no-cache-filter"));
+      assert.ok(!r.calls.some((c) => c.tool === "docker" && c.argv[0] === "run"), "no GPU check for cpu");
+
+      assert.deepEqual(flagValues(argv, "--secret"), ["id=hf_token,env=HF_TOKEN"]);
+      assert.equal(all[0].hfTokenEnv, TOKEN, "buildx must see the token in its environment");
+
+      const inspect = r.calls.find((c) => c.argv[1] === "imagetools");
+      assert.deepEqual(inspect?.argv, ["buildx", "imagetools", "inspect", `${REPO}:1.0@${DIGEST}`]);
+      assert.match(r.output, new RegExp(`IMAGE_DIGEST=${DIGEST}`));
+      assert.match(r.output, new RegExp(`EXPORTED IMAGE_URI=${REPO}:1.0 IMAGE_DIGEST=${DIGEST}`));
+    });
+
+    it("keeps the token off every command line and out of the log", () => {
+      const r = runBuildspec(contractEnv());
+      assertOk(r);
+      for (const c of r.calls) {
+        assert.ok(!c.argv.some((a) => a.includes(TOKEN)), `${c.tool} ${c.argv.join(" ")}`);
+      }
+      assert.ok(!r.output.includes(TOKEN));
+    });
+
+    for (const [label, token] of [
+      ["unset", undefined],
+      ["empty", ""],
+    ] as const) {
+      it(`passes no secret when HF_TOKEN is ${label}`, () => {
+        const r = runBuildspec(contractEnv({ HF_TOKEN: token }));
+        assertOk(r);
+        assert.deepEqual(flagValues(builds(r.calls)[0].argv, "--secret"), []);
+      });
+    }
+
+    it("leaves the Dockerfile defaults and shell defaults in place for empty optional values", () => {
+      const r = runBuildspec(
+        contractEnv({ BASE_IMAGE: "", PYTHON_IMAGE: undefined, PLATFORMS: undefined, ACCELERATOR: undefined, INCLUDE_PATTERNS: undefined }),
+      );
+      assertOk(r);
+      const argv = builds(r.calls)[0].argv;
+      const args = buildArgs(argv);
+      assert.equal(args.BASE_IMAGE, undefined);
+      assert.equal(args.PYTHON_IMAGE, undefined);
+      assert.equal(args.INCLUDE_PATTERNS, "[]");
+      assert.deepEqual(flagValues(argv, "--platform"), ["linux/amd64"]);
+      assert.ok(flagValues(argv, "--cache-from")[0].endsWith(`:buildcache-cpu-${SHA}`));
+    });
+
+    it("downloads afresh for a branch revision, whose cached download may be stale", () => {
+      const r = runBuildspec(contractEnv({ MODEL_REVISION: "refs/pr/1" }));
+      assertOk(r);
+      const argv = builds(r.calls)[0].argv;
+      assert.deepEqual(flagValues(argv, "--no-cache-filter"), ["downloader"]);
+      assert.deepEqual(flagValues(argv, "--cache-from"), [`type=registry,ref=${REPO}:buildcache-cpu-refs-pr-1`]);
+    });
+
+    it("runs the GPU smoke check on a loaded linux/amd64 image before pushing a cuda variant", () => {
+      const r = runBuildspec(contractEnv({ ACCELERATOR: "cuda", IMAGE_TAG: "1.0-cuda" }));
+      assertOk(r);
+      assert.deepEqual(steps(r.calls), ["host-gpu", "build type=docker", "run", "build type=image"]);
+
+      const [smoke, push] = builds(r.calls);
+      assert.deepEqual(flagValues(smoke.argv, "--platform"), ["linux/amd64"]);
+      assert.deepEqual(flagValues(smoke.argv, "--cache-to"), [], "only the pushed build writes the cache");
+      const run = r.calls.find((c) => c.tool === "docker" && c.argv[0] === "run");
+      assert.ok(run);
+      assert.deepEqual(run.argv.slice(0, 4), ["run", "--rm", "--gpus", "all"]);
+      assert.ok(run.argv.includes("modelcar-smoke:1.0-cuda"));
+      assert.match(run.argv[run.argv.length - 1], /nvidia-smi/);
+      assert.match(run.argv[run.argv.length - 1], /ls -A \/models/);
+      assert.ok(flagValues(push.argv, "--cache-to")[0].includes(`ref=${REPO}:buildcache-cuda-${SHA}`));
+      assert.ok(flagValues(push.argv, "--output")[0].includes(`name=${REPO}:1.0-cuda`));
+    });
+
+    it("pushes nothing when the GPU smoke check fails", () => {
+      const r = runBuildspec(contractEnv({ ACCELERATOR: "cuda" }), { FAKE_DOCKER_RUN_EXIT: "1" });
+      assert.notEqual(r.status, 0);
+      assert.match(r.output, /GPU smoke check of modelcar-smoke:1.0 failed/);
+      assert.deepEqual(steps(r.calls), ["host-gpu", "build type=docker", "run"], "no push build after a failed check");
+    });
+
+    it("refuses a cuda build on a host without a GPU", () => {
+      const r = runBuildspec(contractEnv({ ACCELERATOR: "cuda" }), { FAKE_NVIDIA_EXIT: "9" });
+      assert.notEqual(r.status, 0);
+      assert.match(r.output, /no GPU on this build host/);
+      assert.equal(builds(r.calls).length, 0);
+    });
+
+    it("names missing contract variables and an unknown accelerator before touching docker", () => {
+      let r = runBuildspec(contractEnv({ REPOSITORY_URI: undefined, IMAGE_TAG: "" }));
+      assert.notEqual(r.status, 0);
+      assert.match(r.output, /did not set IMAGE_TAG REPOSITORY_URI/);
+      assert.deepEqual(r.calls, []);
+
+      r = runBuildspec(contractEnv({ ACCELERATOR: "rocm" }));
+      assert.notEqual(r.status, 0);
+      assert.match(r.output, /ACCELERATOR=rocm is not supported; use cpu or cuda/);
+      assert.deepEqual(r.calls, []);
+    });
+
+    it("fails when buildx reports no digest", () => {
+      const r = runBuildspec(contractEnv(), { FAKE_DIGEST: "" });
+      assert.notEqual(r.status, 0);
+      assert.match(r.output, /buildx wrote no containerimage.digest/);
+    });
+  });
+});
