@@ -1,0 +1,6 @@
+// The component library of model-images: one component per file, the catalogue on top.
+export * from "./buildSource";
+export * from "./huggingfaceToken";
+export * from "./modelRepository";
+export * from "./modelBuildProject";
+export * from "./modelCatalog";

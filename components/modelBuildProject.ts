@@ -1,0 +1,208 @@
+// One CodeBuild project per model x variant, with its own role, a policy scoped to its resources, and logs.
+
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { buildEnvironment, HF_TOKEN_ENV } from "../lib/buildEnv";
+import type { ImageSpec } from "../lib/manifest";
+
+/** Curated CodeBuild image with Docker and buildx (Ubuntu 22.04); the build itself runs in docker. */
+export const CODEBUILD_IMAGE = "aws/codebuild/standard:7.0";
+
+export interface ModelBuildProjectArgs {
+  /** The image this project builds. */
+  image: ImageSpec;
+  /** CodeBuild project name (also names its log group). */
+  projectName: string;
+  repositoryArn: pulumi.Input<string>;
+  repositoryUrl: pulumi.Input<string>;
+  sourceBucketName: pulumi.Input<string>;
+  sourceBucketArn: pulumi.Input<string>;
+  sourceObjectKey: pulumi.Input<string>;
+  /** ARN of the Secrets Manager secret with the HF token; the role may read only this one. */
+  tokenSecretArn?: pulumi.Input<string>;
+  accountId: pulumi.Input<string>;
+  partition: pulumi.Input<string>;
+  buildTimeoutMinutes: number;
+  logRetentionDays: number;
+  maxLayerBytes: number;
+  tags?: Record<string, string>;
+}
+
+/** The inline policy: exactly what one build needs, on its own resources. */
+export function buildPolicy(a: {
+  repositoryArn: string;
+  sourceBucketArn: string;
+  sourceObjectKey: string;
+  logGroupArn: string;
+  tokenSecretArn?: string;
+}): object {
+  const statements: object[] = [
+    {
+      Sid: "EcrLogin",
+      Effect: "Allow",
+      Action: ["ecr:GetAuthorizationToken"],
+      // GetAuthorizationToken has no resource-level permissions: AWS requires "*".
+      Resource: "*",
+    },
+    {
+      Sid: "PushOwnRepository",
+      Effect: "Allow",
+      Action: [
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+        "ecr:CompleteLayerUpload",
+        "ecr:DescribeImages",
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:InitiateLayerUpload",
+        "ecr:PutImage",
+        "ecr:UploadLayerPart",
+      ],
+      Resource: a.repositoryArn,
+    },
+    {
+      Sid: "ReadBuildSource",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:GetObjectVersion"],
+      Resource: `${a.sourceBucketArn}/${a.sourceObjectKey}`,
+    },
+    {
+      Sid: "LocateSourceBucket",
+      Effect: "Allow",
+      Action: ["s3:GetBucketAcl", "s3:GetBucketLocation"],
+      Resource: a.sourceBucketArn,
+    },
+    {
+      Sid: "WriteOwnLogs",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: `${a.logGroupArn}:*`,
+    },
+  ];
+  if (a.tokenSecretArn !== undefined) {
+    statements.push({
+      Sid: "ReadHuggingfaceToken",
+      Effect: "Allow",
+      Action: ["secretsmanager:GetSecretValue"],
+      Resource: a.tokenSecretArn,
+    });
+  }
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+export class ModelBuildProject extends pulumi.ComponentResource {
+  readonly project: aws.codebuild.Project;
+  readonly role: aws.iam.Role;
+  readonly logGroup: aws.cloudwatch.LogGroup;
+  readonly projectName: pulumi.Output<string>;
+
+  constructor(name: string, args: ModelBuildProjectArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("model-images:build:ModelBuildProject", name, {}, opts);
+    const child = { parent: this };
+    const { image } = args;
+
+    this.logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      {
+        name: `/aws/codebuild/${args.projectName}`,
+        retentionInDays: args.logRetentionDays,
+        tags: args.tags,
+      },
+      child,
+    );
+    this.role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        description: `CodeBuild service role for ${args.projectName}`,
+        assumeRolePolicy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: "codebuild.amazonaws.com" },
+              Action: "sts:AssumeRole",
+              // Confused-deputy guard: only CodeBuild acting for this account may assume the role.
+              Condition: { StringEquals: { "aws:SourceAccount": args.accountId } },
+            },
+          ],
+        }),
+        tags: args.tags,
+      },
+      child,
+    );
+    const policy = new aws.iam.RolePolicy(
+      `${name}-policy`,
+      {
+        role: this.role.id,
+        policy: pulumi
+          .all([
+            args.repositoryArn,
+            args.sourceBucketArn,
+            args.sourceObjectKey,
+            this.logGroup.arn,
+            args.tokenSecretArn,
+          ])
+          .apply(([repositoryArn, sourceBucketArn, sourceObjectKey, logGroupArn, tokenSecretArn]) =>
+            JSON.stringify(
+              buildPolicy({
+                repositoryArn,
+                sourceBucketArn,
+                sourceObjectKey,
+                logGroupArn,
+                tokenSecretArn,
+              }),
+            ),
+          ),
+      },
+      child,
+    );
+    const plain = pulumi
+      .output(args.repositoryUrl)
+      .apply((url) =>
+        buildEnvironment(image, url, args.maxLayerBytes).map((e) => ({ ...e, type: "PLAINTEXT" })),
+      );
+    const environmentVariables =
+      args.tokenSecretArn === undefined
+        ? plain
+        : pulumi.all([plain, args.tokenSecretArn]).apply(([vars, arn]) => [
+            ...vars,
+            // The build reads the token from Secrets Manager itself; the project only names the secret.
+            { name: HF_TOKEN_ENV, type: "SECRETS_MANAGER", value: arn },
+          ]);
+    this.project = new aws.codebuild.Project(
+      `${name}-project`,
+      {
+        name: args.projectName,
+        description: `Builds ${image.repositoryName}:${image.tag} (${image.source}@${image.revision})`,
+        serviceRole: this.role.arn,
+        buildTimeout: args.buildTimeoutMinutes,
+        // One build at a time per image: a second concurrent build of the same tag is never useful.
+        concurrentBuildLimit: 1,
+        source: {
+          type: "S3",
+          location: pulumi.interpolate`${args.sourceBucketName}/${args.sourceObjectKey}`,
+          buildspec: "buildspec.yml",
+        },
+        artifacts: { type: "NO_ARTIFACTS" },
+        environment: {
+          type: image.environmentType,
+          computeType: image.computeType,
+          image: CODEBUILD_IMAGE,
+          imagePullCredentialsType: "CODEBUILD",
+          // Docker builds need the Docker daemon, which CodeBuild runs only in privileged mode;
+          // it is the one documented use of it, and the build runs no untrusted code.
+          privilegedMode: true,
+          environmentVariables,
+        },
+        logsConfig: {
+          cloudwatchLogs: { status: "ENABLED", groupName: this.logGroup.name },
+          s3Logs: { status: "DISABLED" },
+        },
+        tags: args.tags,
+      },
+      // The role must be able to read the source and write logs before the first build starts.
+      { ...child, dependsOn: [policy] },
+    );
+    this.projectName = this.project.name;
+    this.registerOutputs({ projectName: this.projectName });
+  }
+}

@@ -1,0 +1,27 @@
+// The Pulumi program: models.yaml + stack config -> ECR repositories, CodeBuild projects, oci:// URIs.
+
+import { ModelCatalog } from "./components";
+import { readStackInputs } from "./components/config";
+
+const inputs = readStackInputs(__dirname);
+
+const catalog = new ModelCatalog("models", {
+  images: inputs.images,
+  settings: inputs.settings,
+  huggingfaceToken: inputs.huggingfaceToken,
+  projectDir: __dirname,
+  region: inputs.region,
+});
+
+/** image name -> `oci://<account>.dkr.ecr.<region>.amazonaws.com/<prefix>/<model>:<tag>`, for KServe storageUri. */
+export const modelUris = catalog.modelUris;
+/** image name -> `oci://…@sha256:…`: the exact weights, immune to a re-pushed tag. */
+export const modelDigestUris = catalog.modelDigestUris;
+/** model -> ECR repository URL. */
+export const repositories = catalog.repositoryUrls;
+/** image name -> CodeBuild project name (`aws codebuild list-builds-for-project --project-name ...`). */
+export const codeBuildProjects = catalog.codeBuildProjects;
+/** Images not built (downloadAtRuntime) -> the Hub URI KServe downloads at start-up. */
+export const skippedImages = catalog.skippedImages;
+/** The S3 bucket holding the build source. */
+export const sourceBucket = catalog.sourceBucket;

@@ -1,0 +1,52 @@
+// The environment contract between a CodeBuild project and buildspec/buildspec.yml (non-secret values only).
+
+import type { ImageSpec } from "./manifest";
+
+/** Name of the SECRETS_MANAGER variable that carries the HuggingFace token into a build. */
+export const HF_TOKEN_ENV = "HF_TOKEN";
+/** The variable the ModelImage provider overrides per build; the buildspec tags with it. */
+export const IMAGE_TAG_ENV = "IMAGE_TAG";
+
+export interface PlainEnv {
+  name: string;
+  value: string;
+}
+
+/**
+ * Build parameters of one image, all PLAINTEXT: nothing here is secret. The token is never part of
+ * this list; it is added by the project as a SECRETS_MANAGER reference.
+ */
+export function buildEnvironment(
+  image: ImageSpec,
+  repositoryUri: string,
+  maxLayerBytes: number,
+): PlainEnv[] {
+  const env: Record<string, string> = {
+    MODEL_NAME: image.model,
+    MODEL_ID: image.source,
+    MODEL_REVISION: image.revision,
+    [IMAGE_TAG_ENV]: image.tag,
+    REPOSITORY_URI: repositoryUri,
+    BASE_IMAGE: image.baseImage,
+    ACCELERATOR: image.accelerator,
+    PLATFORMS: image.platforms.join(","),
+    INCLUDE_PATTERNS: JSON.stringify(image.include),
+    EXCLUDE_PATTERNS: JSON.stringify(image.exclude),
+    MAX_LAYER_BYTES: String(maxLayerBytes),
+  };
+  return Object.entries(env).map(([name, value]) => ({ name, value }));
+}
+
+/** The Dockerfile's build args for one image (what the buildspec passes from the env above). */
+export function dockerBuildArgs(image: ImageSpec, maxLayerBytes: number): Record<string, string> {
+  return {
+    MODEL_ID: image.source,
+    MODEL_REVISION: image.revision,
+    MODEL_NAME: image.model,
+    IMAGE_VERSION: image.tag,
+    INCLUDE_PATTERNS: JSON.stringify(image.include),
+    EXCLUDE_PATTERNS: JSON.stringify(image.exclude),
+    MAX_LAYER_BYTES: String(maxLayerBytes),
+    BASE_IMAGE: image.baseImage,
+  };
+}

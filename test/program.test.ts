@@ -1,0 +1,486 @@
+// Runs the real index.ts under Pulumi mocks for dev and prod configs and checks the whole AWS graph.
+
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import {
+  ACCOUNT,
+  byType,
+  installMocks,
+  mockDigest,
+  Recorded,
+  settle,
+  unwrap,
+} from "./support/pulumiMocks";
+
+const ROOT = path.resolve(__dirname, "..");
+const FIXTURE = path.join(__dirname, "fixtures", "catalog.yaml");
+/** A placeholder that looks like a token but cannot match a real one (underscores break hf_ + 30 alnum). */
+const TOKEN = "hf_test-SENTINEL-do_not_leak-42";
+const REGISTRY = `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`;
+
+/** The stack file's config as the engine hands it to the program: every value a string. */
+function stackConfig(stack: string): Record<string, string> {
+  const doc = parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+    config: Record<string, unknown>;
+  };
+  return Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k, String(v)]));
+}
+
+interface Run {
+  recorded: Recorded[];
+  outputs: Record<string, unknown>;
+  module: Record<string, unknown>;
+}
+
+async function runProgram(
+  stack: string,
+  config: Record<string, string>,
+  token?: string,
+): Promise<Run> {
+  const recorded: Recorded[] = [];
+  await installMocks(recorded, stack);
+  const all = {
+    ...config,
+    ...(token === undefined ? {} : { "model-images:huggingface-token": token }),
+  };
+  pulumi.runtime.setAllConfig(all, token === undefined ? [] : ["model-images:huggingface-token"]);
+  const entry = require.resolve("../index");
+  delete require.cache[entry];
+  // The program runs at import; a fresh require re-runs it under the new config.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const module = require(entry) as Record<string, unknown>;
+  const outputs: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(module)) {
+    outputs[k] = await unwrap(v as pulumi.Output<unknown>);
+  }
+  await settle();
+  return { recorded, outputs, module };
+}
+
+function one(recorded: Recorded[], type: string, name: string): Recorded {
+  const found = recorded.filter((r) => r.type === type && r.name === name);
+  assert.equal(found.length, 1, `expected one ${type} named ${name}, got ${found.length}`);
+  return found[0];
+}
+
+function countByType(recorded: Recorded[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of recorded) {
+    out[r.type] = (out[r.type] ?? 0) + 1;
+  }
+  return out;
+}
+
+/** Pulumi's marker for a secret value on the wire (sdk/nodejs/runtime/rpc.ts specialSigKey/specialSecretSig). */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Paths where `needle` appears outside a secret envelope. */
+function plaintextPaths(value: unknown, needle: string, at = "$"): string[] {
+  if (typeof value === "string") {
+    return value.includes(needle) ? [at] : [];
+  }
+  if (Array.isArray(value)) {
+    return value.flatMap((v, i) => plaintextPaths(v, needle, `${at}[${i}]`));
+  }
+  if (value !== null && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    if (obj[SECRET_SIG] === SECRET_SIG_VALUE) {
+      return [];
+    }
+    return Object.entries(obj).flatMap(([k, v]) => plaintextPaths(v, needle, `${at}.${k}`));
+  }
+  return [];
+}
+
+type Statement = {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: string | string[];
+};
+
+describe("program (index.ts under mocks)", function () {
+  this.timeout(60_000);
+
+  describe("dev stack with a token", () => {
+    let run: Run;
+    before(async () => {
+      run = await runProgram(
+        "dev",
+        { ...stackConfig("dev"), "model-images:manifest": FIXTURE },
+        TOKEN,
+      );
+    });
+
+    it("creates exactly the expected resources", () => {
+      assert.deepEqual(countByType(run.recorded), {
+        "model-images:index:ModelCatalog": 1,
+        "model-images:source:BuildSource": 1,
+        "aws:s3/bucket:Bucket": 1,
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
+        "aws:s3/bucketVersioning:BucketVersioning": 1,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 1,
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1,
+        "aws:s3/bucketPolicy:BucketPolicy": 1,
+        "aws:s3/bucketObjectv2:BucketObjectv2": 1,
+        "model-images:secrets:HuggingfaceToken": 1,
+        "aws:secretsmanager/secret:Secret": 1,
+        "aws:secretsmanager/secretVersion:SecretVersion": 1,
+        // small, both, gated-gpu; runtime-only is downloadAtRuntime and gets nothing.
+        "model-images:registry:ModelRepository": 3,
+        "awsx:ecr:Repository": 3,
+        // small, both, both-cuda, gated-gpu-cuda
+        "model-images:build:ModelBuildProject": 4,
+        "aws:cloudwatch/logGroup:LogGroup": 4,
+        "aws:iam/role:Role": 4,
+        "aws:iam/rolePolicy:RolePolicy": 4,
+        "aws:codebuild/project:Project": 4,
+        // ModelImage, one per built image
+        "pulumi-nodejs:dynamic:Resource": 4,
+      });
+    });
+
+    it("exports oci:// URIs keyed by image name, and the skipped images", () => {
+      assert.deepEqual(run.outputs.modelUris, {
+        small: `oci://${REGISTRY}/kserve-models-dev/small:1.0.0`,
+        both: `oci://${REGISTRY}/kserve-models-dev/both:2.1`,
+        "both-cuda": `oci://${REGISTRY}/kserve-models-dev/both:2.1-cuda`,
+        "gated-gpu-cuda": `oci://${REGISTRY}/kserve-models-dev/gated-gpu:0.3.0-cuda`,
+      });
+      assert.deepEqual(run.outputs.skippedImages, { "runtime-only": "hf://vendor/huge-model" });
+      assert.deepEqual(run.outputs.repositories, {
+        small: `${REGISTRY}/kserve-models-dev/small`,
+        both: `${REGISTRY}/kserve-models-dev/both`,
+        "gated-gpu": `${REGISTRY}/kserve-models-dev/gated-gpu`,
+      });
+      assert.deepEqual(run.outputs.codeBuildProjects, {
+        small: "model-images-dev-small",
+        both: "model-images-dev-both",
+        "both-cuda": "model-images-dev-both-cuda",
+        "gated-gpu-cuda": "model-images-dev-gated-gpu-cuda",
+      });
+      assert.equal(run.outputs.sourceBucket, "models-source-bucket-abc123");
+    });
+
+    it("configures ECR for dev: mutable, deletable, expiring", () => {
+      const repo = one(run.recorded, "awsx:ecr:Repository", "models-both-ecr").inputs;
+      assert.deepEqual(repo, {
+        name: "kserve-models-dev/both",
+        imageTagMutability: "MUTABLE",
+        imageScanningConfiguration: { scanOnPush: true },
+        encryptionConfigurations: [{ encryptionType: "AES256" }],
+        forceDelete: true,
+        lifecyclePolicy: {
+          rules: [
+            {
+              tagStatus: "untagged",
+              maximumAgeLimit: 1,
+              description: "Expire untagged images after 1 days",
+            },
+            {
+              tagStatus: "any",
+              maximumAgeLimit: 14,
+              description: "Expire images older than 14 days",
+            },
+          ],
+        },
+        tags: { Project: "model-images", Stack: "dev", ManagedBy: "pulumi", Model: "both" },
+      });
+    });
+
+    it("builds cuda on GPU compute and cpu on Linux compute sized for the model", () => {
+      const env = (n: string) =>
+        one(run.recorded, "aws:codebuild/project:Project", `models-${n}-project`).inputs
+          .environment as Record<string, unknown>;
+      assert.equal(env("both-cuda").type, "LINUX_GPU_CONTAINER");
+      assert.equal(env("both-cuda").computeType, "BUILD_GENERAL1_SMALL");
+      assert.equal(env("gated-gpu-cuda").type, "LINUX_GPU_CONTAINER");
+      assert.equal(env("both").type, "LINUX_CONTAINER");
+      // 30 GB of weights need ~90 GB of disk: more than SMALL's 64 GB.
+      assert.equal(env("both").computeType, "BUILD_GENERAL1_MEDIUM");
+      assert.equal(env("small").computeType, "BUILD_GENERAL1_SMALL");
+      for (const n of ["small", "both", "both-cuda", "gated-gpu-cuda"]) {
+        assert.equal(env(n).privilegedMode, true, n);
+        assert.equal(env(n).image, "aws/codebuild/standard:7.0");
+      }
+    });
+
+    it("passes build parameters as PLAINTEXT and the token only as a SECRETS_MANAGER reference", () => {
+      const project = one(
+        run.recorded,
+        "aws:codebuild/project:Project",
+        "models-gated-gpu-cuda-project",
+      ).inputs;
+      const vars = (
+        project.environment as {
+          environmentVariables: { name: string; type: string; value: string }[];
+        }
+      ).environmentVariables;
+      const byName = Object.fromEntries(vars.map((v) => [v.name, v]));
+      assert.deepEqual(byName.HF_TOKEN, {
+        name: "HF_TOKEN",
+        type: "SECRETS_MANAGER",
+        value: `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:models-hf-token-secret-AbCdEf`,
+      });
+      assert.deepEqual(
+        vars.filter((v) => v.name !== "HF_TOKEN").map((v) => [v.name, v.type, v.value]),
+        [
+          ["MODEL_NAME", "PLAINTEXT", "gated-gpu"],
+          ["MODEL_ID", "PLAINTEXT", "vendor/gated-model"],
+          ["MODEL_REVISION", "PLAINTEXT", "fedcba9876543210fedcba9876543210fedcba98"],
+          ["IMAGE_TAG", "PLAINTEXT", "0.3.0-cuda"],
+          ["REPOSITORY_URI", "PLAINTEXT", `${REGISTRY}/kserve-models-dev/gated-gpu`],
+          ["BASE_IMAGE", "PLAINTEXT", "nvcr.io/nvidia/cuda:12.8.1-base-ubuntu24.04"],
+          ["ACCELERATOR", "PLAINTEXT", "cuda"],
+          ["PLATFORMS", "PLAINTEXT", "linux/amd64"],
+          ["INCLUDE_PATTERNS", "PLAINTEXT", "[]"],
+          ["EXCLUDE_PATTERNS", "PLAINTEXT", '["original/*"]'],
+          ["MAX_LAYER_BYTES", "PLAINTEXT", "10737418240"],
+        ],
+      );
+      // An ungated image gets no token at all.
+      const small = one(
+        run.recorded,
+        "aws:codebuild/project:Project",
+        "models-small-project",
+      ).inputs;
+      const smallVars = (
+        small.environment as { environmentVariables: { name: string; type: string }[] }
+      ).environmentVariables;
+      assert.ok(smallVars.every((v) => v.type === "PLAINTEXT" && v.name !== "HF_TOKEN"));
+      assert.equal(small.buildTimeout, 240);
+      assert.equal(small.concurrentBuildLimit, 1);
+      assert.deepEqual(small.source, {
+        type: "S3",
+        location: `models-source-bucket-abc123/sources/${(small.source as { location: string }).location.split("/sources/")[1]}`,
+        buildspec: "buildspec.yml",
+      });
+      assert.match(
+        (small.source as { location: string }).location,
+        /\/sources\/[0-9a-f]{64}\.zip$/,
+      );
+      assert.deepEqual(small.logsConfig, {
+        cloudwatchLogs: { status: "ENABLED", groupName: "/aws/codebuild/model-images-dev-small" },
+        s3Logs: { status: "DISABLED" },
+      });
+    });
+
+    it("scopes each role's policy to its own repository, source object, log group and secret", () => {
+      for (const n of ["small", "both", "both-cuda", "gated-gpu-cuda"]) {
+        const policy = JSON.parse(
+          one(run.recorded, "aws:iam/rolePolicy:RolePolicy", `models-${n}-policy`).inputs
+            .policy as string,
+        );
+        const statements = policy.Statement as Statement[];
+        for (const s of statements) {
+          assert.equal(s.Effect, "Allow");
+          assert.notEqual(s.Action, "*");
+          assert.ok(![s.Action].flat().includes("*"), `${n}: wildcard action`);
+          if (s.Resource === "*") {
+            assert.deepEqual(
+              s.Action,
+              ["ecr:GetAuthorizationToken"],
+              `${n}: only GetAuthorizationToken may use Resource "*"`,
+            );
+          }
+        }
+        const model = n.replace(/-cuda$/, "");
+        const sid = (id: string) => statements.find((s) => s.Sid === id) as Statement;
+        assert.equal(
+          sid("PushOwnRepository").Resource,
+          `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/kserve-models-dev/${model}`,
+        );
+        assert.match(
+          sid("ReadBuildSource").Resource as string,
+          /^arn:aws:s3:::models-source-bucket-abc123\/sources\/[0-9a-f]{64}\.zip$/,
+        );
+        assert.equal(
+          sid("WriteOwnLogs").Resource,
+          `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/aws/codebuild/model-images-dev-${n}:*`,
+        );
+        assert.equal(
+          statements.some((s) => s.Sid === "ReadHuggingfaceToken"),
+          n === "gated-gpu-cuda",
+          n,
+        );
+      }
+      const trust = JSON.parse(
+        one(run.recorded, "aws:iam/role:Role", "models-small-role").inputs
+          .assumeRolePolicy as string,
+      );
+      assert.deepEqual(trust.Statement[0].Principal, { Service: "codebuild.amazonaws.com" });
+      assert.deepEqual(trust.Statement[0].Condition, {
+        StringEquals: { "aws:SourceAccount": ACCOUNT },
+      });
+    });
+
+    it("hardens the source bucket", () => {
+      const pab = byType(run.recorded, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")[0]
+        .inputs;
+      for (const flag of [
+        "blockPublicAcls",
+        "blockPublicPolicy",
+        "ignorePublicAcls",
+        "restrictPublicBuckets",
+      ]) {
+        assert.equal(pab[flag], true, flag);
+      }
+      assert.deepEqual(
+        byType(run.recorded, "aws:s3/bucketVersioning:BucketVersioning")[0].inputs
+          .versioningConfiguration,
+        {
+          status: "Enabled",
+        },
+      );
+      assert.deepEqual(
+        byType(
+          run.recorded,
+          "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        )[0].inputs.rules,
+        [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+      );
+      const policy = JSON.parse(
+        byType(run.recorded, "aws:s3/bucketPolicy:BucketPolicy")[0].inputs.policy as string,
+      );
+      assert.deepEqual(policy.Statement[0].Condition, { Bool: { "aws:SecureTransport": "false" } });
+      assert.equal(policy.Statement[0].Effect, "Deny");
+      const rules = byType(
+        run.recorded,
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+      )[0].inputs.rules as Record<string, unknown>[];
+      assert.deepEqual(rules[0].noncurrentVersionExpiration, { noncurrentDays: 30 });
+      assert.deepEqual(rules[0].abortIncompleteMultipartUpload, { daysAfterInitiation: 1 });
+      assert.equal(byType(run.recorded, "aws:s3/bucket:Bucket")[0].inputs.forceDestroy, true);
+    });
+
+    it("sets log retention from config", () => {
+      for (const g of byType(run.recorded, "aws:cloudwatch/logGroup:LogGroup")) {
+        assert.equal(g.inputs.retentionInDays, 7);
+        assert.match(g.inputs.name as string, /^\/aws\/codebuild\/model-images-dev-/);
+      }
+    });
+
+    it("keeps the token out of every input and output: it appears only as a Pulumi secret", () => {
+      const leaks = run.recorded.flatMap((r) =>
+        plaintextPaths(r.inputs, TOKEN).map((p) => `${r.type} ${r.name} ${p}`),
+      );
+      assert.deepEqual(leaks, []);
+      const holders = run.recorded.filter((r) => JSON.stringify(r.inputs).includes(TOKEN));
+      assert.deepEqual(
+        holders.map((r) => r.type),
+        ["aws:secretsmanager/secretVersion:SecretVersion"],
+      );
+      assert.deepEqual(holders[0].inputs.secretString, {
+        [SECRET_SIG]: SECRET_SIG_VALUE,
+        value: TOKEN,
+      });
+      assert.deepEqual(plaintextPaths(run.outputs, TOKEN), []);
+      assert.ok(!JSON.stringify(run.outputs).includes(TOKEN));
+    });
+
+    it("checks each image's tag with a ModelImage wired to its project, repository and source version", () => {
+      const images = byType(run.recorded, "pulumi-nodejs:dynamic:Resource");
+      const inputs = one(
+        run.recorded,
+        "pulumi-nodejs:dynamic:Resource",
+        "models-both-cuda-image",
+      ).inputs;
+      assert.equal(images.length, 4);
+      assert.equal(inputs.projectName, "model-images-dev-both-cuda");
+      assert.equal(inputs.repositoryName, "kserve-models-dev/both");
+      assert.equal(inputs.tag, "2.1-cuda");
+      assert.equal(inputs.region, "us-east-1");
+      assert.equal(inputs.registryId, ACCOUNT);
+      assert.equal(inputs.sourceVersion, "v-0000000001");
+      assert.equal(inputs.timeoutMinutes, 240 + 30);
+      assert.equal(inputs.pollIntervalSeconds, 15);
+      assert.equal(inputs.waitForBuild, true);
+      assert.equal(inputs.deleteImageOnDestroy, true);
+      assert.ok(!("huggingfaceToken" in inputs) && !("token" in inputs));
+      assert.deepEqual(run.outputs.modelDigestUris, {
+        small: `oci://${REGISTRY}/kserve-models-dev/small@${mockDigest("kserve-models-dev/small", "1.0.0")}`,
+        both: `oci://${REGISTRY}/kserve-models-dev/both@${mockDigest("kserve-models-dev/both", "2.1")}`,
+        "both-cuda": `oci://${REGISTRY}/kserve-models-dev/both@${mockDigest("kserve-models-dev/both", "2.1-cuda")}`,
+        "gated-gpu-cuda": `oci://${REGISTRY}/kserve-models-dev/gated-gpu@${mockDigest("kserve-models-dev/gated-gpu", "0.3.0-cuda")}`,
+      });
+    });
+  });
+
+  describe("prod stack", () => {
+    let run: Run;
+    before(async () => {
+      run = await runProgram(
+        "prod",
+        { ...stackConfig("prod"), "model-images:manifest": FIXTURE },
+        TOKEN,
+      );
+    });
+
+    it("uses immutable tags, keeps repositories, scans on push and keeps images", () => {
+      for (const r of byType(run.recorded, "awsx:ecr:Repository")) {
+        assert.equal(r.inputs.imageTagMutability, "IMMUTABLE");
+        assert.equal(r.inputs.forceDelete, false);
+        assert.deepEqual(r.inputs.imageScanningConfiguration, { scanOnPush: true });
+        assert.deepEqual((r.inputs.lifecyclePolicy as { rules: unknown[] }).rules, [
+          {
+            tagStatus: "untagged",
+            maximumAgeLimit: 1,
+            description: "Expire untagged images after 1 days",
+          },
+        ]);
+        assert.match(r.inputs.name as string, /^kserve-models\//);
+      }
+      assert.equal(byType(run.recorded, "aws:s3/bucket:Bucket")[0].inputs.forceDestroy, false);
+      assert.equal(
+        byType(run.recorded, "aws:secretsmanager/secret:Secret")[0].inputs.recoveryWindowInDays,
+        30,
+      );
+      for (const g of byType(run.recorded, "aws:cloudwatch/logGroup:LogGroup")) {
+        assert.equal(g.inputs.retentionInDays, 365);
+      }
+      for (const p of byType(run.recorded, "aws:codebuild/project:Project")) {
+        assert.equal(p.inputs.buildTimeout, 480);
+      }
+      assert.equal(
+        (run.outputs.modelUris as Record<string, string>).small,
+        `oci://${REGISTRY}/kserve-models/small:1.0.0`,
+      );
+    });
+  });
+
+  describe("bad input stops the program with positions, not a trace", () => {
+    it("a gated model on a stack without a token", async () => {
+      await assert.rejects(
+        runProgram("prod", { ...stackConfig("prod"), "model-images:manifest": FIXTURE }),
+        (err: Error) => {
+          assert.ok(err instanceof pulumi.RunError, String(err));
+          assert.match(
+            err.message,
+            /catalog\.yaml:\d+:\d+: model 'gated-gpu' is gated but stack 'prod' has no huggingface-token/,
+          );
+          return true;
+        },
+      );
+    });
+
+    it("invalid config names the key and what is allowed", async () => {
+      await assert.rejects(
+        runProgram(
+          "dev",
+          { ...stackConfig("dev"), "model-images:imageTagMutability": "SOMETIMES" },
+          TOKEN,
+        ),
+        (err: Error) =>
+          err instanceof pulumi.RunError &&
+          /model-images:imageTagMutability: imageTagMutability must be MUTABLE or IMMUTABLE/.test(
+            err.message,
+          ),
+      );
+    });
+  });
+});

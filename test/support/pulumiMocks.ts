@@ -1,0 +1,133 @@
+// Recording Pulumi mocks: every registered resource with its inputs, plausible AWS outputs, strict calls.
+
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+export const ACCOUNT = "123456789012";
+export const REGION = "us-east-1";
+
+export interface Recorded {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+
+/** Outputs a real provider would add, so components can read ARNs, URLs and versions. */
+function outputsFor(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+): Record<string, unknown> {
+  const arn = (service: string, rest: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${rest}`;
+  switch (type) {
+    case "awsx:ecr:Repository": {
+      const url = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${String(inputs.name)}`;
+      return {
+        url,
+        repository: {
+          arn: arn("ecr", `repository/${String(inputs.name)}`),
+          name: inputs.name,
+          repositoryUrl: url,
+          registryId: ACCOUNT,
+        },
+      };
+    }
+    case "aws:s3/bucket:Bucket":
+      return { bucket: `${name}-abc123`, arn: `arn:aws:s3:::${name}-abc123` };
+    case "aws:s3/bucketObjectv2:BucketObjectv2":
+      return { versionId: "v-0000000001", etag: "etag" };
+    case "aws:cloudwatch/logGroup:LogGroup":
+      return { arn: arn("logs", `log-group:${String(inputs.name)}`) };
+    case "aws:iam/role:Role":
+      return { arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, name };
+    case "aws:secretsmanager/secret:Secret":
+      return { arn: arn("secretsmanager", `secret:${name}-AbCdEf`) };
+    case "aws:codebuild/project:Project":
+      return { arn: arn("codebuild", `project/${String(inputs.name)}`) };
+    case "pulumi-nodejs:dynamic:Resource": {
+      // ModelImage: the provider would find or build the image; the digest here is derived from
+      // repository and tag so each image gets its own.
+      const host = `${String(inputs.registryId)}.dkr.ecr.${String(inputs.region)}.amazonaws.com`;
+      const digest = `sha256:${createHash("sha256")
+        .update(`${String(inputs.repositoryName)}:${String(inputs.tag)}`)
+        .digest("hex")}`;
+      return {
+        imageDigest: digest,
+        registryHost: host,
+        imageUri: `${host}/${String(inputs.repositoryName)}:${String(inputs.tag)}`,
+        digestUri: `${host}/${String(inputs.repositoryName)}@${digest}`,
+        built: true,
+      };
+    }
+    default:
+      return {};
+  }
+}
+
+/** The digest the mocks give an image, for assertions. */
+export function mockDigest(repositoryName: string, tag: string): string {
+  return `sha256:${createHash("sha256").update(`${repositoryName}:${tag}`).digest("hex")}`;
+}
+
+/**
+ * Install mocks that record resources into `into`. Unknown `call` tokens throw, so an unexpected
+ * data-source lookup fails the test instead of returning nothing.
+ */
+export async function installMocks(
+  into: Recorded[],
+  stack: string,
+  extra: Partial<pulumi.runtime.Mocks> = {},
+): Promise<void> {
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs) {
+        into.push({ type: args.type, name: args.name, inputs: args.inputs });
+        const custom = extra.newResource?.(args);
+        if (custom) {
+          return custom;
+        }
+        return {
+          id: `${args.name}-id`,
+          state: { ...args.inputs, ...outputsFor(args.type, args.name, args.inputs) },
+        };
+      },
+      call(args: pulumi.runtime.MockCallArgs) {
+        switch (args.token) {
+          case "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+              accountId: ACCOUNT,
+              arn: `arn:aws:iam::${ACCOUNT}:user/test`,
+              userId: "AIDTEST",
+              id: ACCOUNT,
+            };
+          case "aws:index/getPartition:getPartition":
+            return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
+          default:
+            if (extra.call) {
+              return extra.call(args);
+            }
+            throw new Error(`unexpected call ${args.token}: add it to the mocks on purpose`);
+        }
+      },
+    },
+    "model-images",
+    stack,
+    false,
+  );
+}
+
+/** Resolve an Output's value (mocks resolve everything, even in preview). */
+export function unwrap<T>(o: pulumi.Output<T> | pulumi.Input<T>): Promise<T> {
+  return new Promise((resolve) => pulumi.output(o).apply((v) => resolve(v as T)));
+}
+
+/** Let pending registrations finish: outputs may resolve before the last child is recorded. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+export function byType(recorded: Recorded[], type: string): Recorded[] {
+  return recorded.filter((r) => r.type === type);
+}
