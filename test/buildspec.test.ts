@@ -95,7 +95,9 @@ function contractEnv(overrides: Record<string, string | undefined> = {}): Record
     HF_TOKEN: TOKEN,
     ...overrides,
   };
-  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+  return Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
+  );
 }
 
 /** Runs every phase's commands, in order, in one bash process, as CodeBuild does with `shell: bash`. */
@@ -106,12 +108,24 @@ function runBuildspec(env: Record<string, string>, fake: Record<string, string> 
     const log = path.join(dir, "calls.jsonl");
     fs.writeFileSync(log, "");
     const script = allCommands(loadBuildspec()).join("\n");
-    const res = spawnSync("bash", ["-c", `${script}\necho "EXPORTED IMAGE_URI=$IMAGE_URI IMAGE_DIGEST=$IMAGE_DIGEST"`], {
-      cwd: ROOT,
-      env: { PATH: `${bin}:/usr/bin:/bin`, HOME: dir, TMPDIR: dir, FAKE_LOG: log, FAKE_DIGEST: DIGEST, ...fake, ...env },
-      encoding: "utf8",
-      timeout: 30_000,
-    });
+    const res = spawnSync(
+      "bash",
+      ["-c", `${script}\necho "EXPORTED IMAGE_URI=$IMAGE_URI IMAGE_DIGEST=$IMAGE_DIGEST"`],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: `${bin}:/usr/bin:/bin`,
+          HOME: dir,
+          TMPDIR: dir,
+          FAKE_LOG: log,
+          FAKE_DIGEST: DIGEST,
+          ...fake,
+          ...env,
+        },
+        encoding: "utf8",
+        timeout: 30_000,
+      },
+    );
     const calls = fs
       .readFileSync(log, "utf8")
       .split("\n")
@@ -124,7 +138,9 @@ function runBuildspec(env: Record<string, string>, fake: Record<string, string> 
 }
 
 function builds(calls: Call[]): Call[] {
-  return calls.filter((c) => c.tool === "docker" && c.argv[0] === "buildx" && c.argv[1] === "build");
+  return calls.filter(
+    (c) => c.tool === "docker" && c.argv[0] === "buildx" && c.argv[1] === "build",
+  );
 }
 
 /** The GPU-relevant sequence: host GPU probe, builds (by output type), container runs. */
@@ -150,7 +166,10 @@ function flagValues(argv: string[], flag: string): string[] {
 
 function buildArgs(argv: string[]): Record<string, string> {
   return Object.fromEntries(
-    flagValues(argv, "--build-arg").map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+    flagValues(argv, "--build-arg").map((kv) => [
+      kv.slice(0, kv.indexOf("=")),
+      kv.slice(kv.indexOf("=") + 1),
+    ]),
   );
 }
 
@@ -175,7 +194,11 @@ describe("buildspec/buildspec.yml", () => {
       for (const [name, phase] of Object.entries(spec.phases)) {
         assert.equal(phase["on-failure"], "ABORT", `phase ${name}`);
         for (const cmd of phase.commands) {
-          assert.match(cmd, /^set -euo pipefail\n/, `a ${name} command does not start with set -euo pipefail:\n${cmd}`);
+          assert.match(
+            cmd,
+            /^set -euo pipefail\n/,
+            `a ${name} command does not start with set -euo pipefail:\n${cmd}`,
+          );
         }
       }
     });
@@ -197,7 +220,9 @@ describe("buildspec/buildspec.yml", () => {
       const r = runBuildspec(contractEnv());
       assertOk(r);
 
-      const [awsCall, login, create] = r.calls.filter((c) => c.tool !== "docker" || c.argv[1] !== "version");
+      const [awsCall, login, create] = r.calls.filter(
+        (c) => c.tool !== "docker" || c.argv[1] !== "version",
+      );
       assert.deepEqual(awsCall.argv, ["ecr", "get-login-password", "--region", "eu-west-1"]);
       assert.deepEqual(login.argv, [
         "login",
@@ -207,7 +232,14 @@ describe("buildspec/buildspec.yml", () => {
         "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
       ]);
       assert.equal(login.stdin?.trim(), "fake-ecr-password");
-      assert.deepEqual(create.argv.slice(0, 6), ["buildx", "create", "--name", "modelcar", "--driver", "docker-container"]);
+      assert.deepEqual(create.argv.slice(0, 6), [
+        "buildx",
+        "create",
+        "--name",
+        "modelcar",
+        "--driver",
+        "docker-container",
+      ]);
       assert.ok(create.argv.includes("--use") && create.argv.includes("--bootstrap"));
 
       const all = builds(r.calls);
@@ -231,16 +263,32 @@ describe("buildspec/buildspec.yml", () => {
       const cacheRef = `${REPO}:buildcache-cpu-${SHA}`;
       assert.deepEqual(flagValues(argv, "--cache-from"), [`type=registry,ref=${cacheRef}`]);
       const [cacheTo] = flagValues(argv, "--cache-to");
-      for (const opt of [`ref=${cacheRef}`, "mode=max", "image-manifest=true", "oci-mediatypes=true", "compression=zstd", "compression-level=1"]) {
+      for (const opt of [
+        `ref=${cacheRef}`,
+        "mode=max",
+        "image-manifest=true",
+        "oci-mediatypes=true",
+        "compression=zstd",
+        "compression-level=1",
+      ]) {
         assert.ok(cacheTo.split(",").includes(opt), `--cache-to ${cacheTo} lacks ${opt}`);
       }
       const [output] = flagValues(argv, "--output");
-      for (const opt of ["type=image", `name=${REPO}:1.0`, "push=true", "compression=zstd", "compression-level=1"]) {
+      for (const opt of [
+        "type=image",
+        `name=${REPO}:1.0`,
+        "push=true",
+        "compression=zstd",
+        "compression-level=1",
+      ]) {
         assert.ok(output.split(",").includes(opt), `--output ${output} lacks ${opt}`);
       }
       assert.equal(flagValues(argv, "--metadata-file").length, 1);
       assert.ok(!argv.includes("--load") && !argv.includes("--no-cache-filter"));
-      assert.ok(!r.calls.some((c) => c.tool === "docker" && c.argv[0] === "run"), "no GPU check for cpu");
+      assert.ok(
+        !r.calls.some((c) => c.tool === "docker" && c.argv[0] === "run"),
+        "no GPU check for cpu",
+      );
 
       assert.deepEqual(flagValues(argv, "--secret"), ["id=hf_token,env=HF_TOKEN"]);
       assert.equal(all[0].hfTokenEnv, TOKEN, "buildx must see the token in its environment");
@@ -273,7 +321,13 @@ describe("buildspec/buildspec.yml", () => {
 
     it("leaves the Dockerfile defaults and shell defaults in place for empty optional values", () => {
       const r = runBuildspec(
-        contractEnv({ BASE_IMAGE: "", PYTHON_IMAGE: undefined, PLATFORMS: undefined, ACCELERATOR: undefined, INCLUDE_PATTERNS: undefined }),
+        contractEnv({
+          BASE_IMAGE: "",
+          PYTHON_IMAGE: undefined,
+          PLATFORMS: undefined,
+          ACCELERATOR: undefined,
+          INCLUDE_PATTERNS: undefined,
+        }),
       );
       assertOk(r);
       const argv = builds(r.calls)[0].argv;
@@ -290,24 +344,37 @@ describe("buildspec/buildspec.yml", () => {
       assertOk(r);
       const argv = builds(r.calls)[0].argv;
       assert.deepEqual(flagValues(argv, "--no-cache-filter"), ["downloader"]);
-      assert.deepEqual(flagValues(argv, "--cache-from"), [`type=registry,ref=${REPO}:buildcache-cpu-refs-pr-1`]);
+      assert.deepEqual(flagValues(argv, "--cache-from"), [
+        `type=registry,ref=${REPO}:buildcache-cpu-refs-pr-1`,
+      ]);
     });
 
     it("runs the GPU smoke check on a loaded linux/amd64 image before pushing a cuda variant", () => {
       const r = runBuildspec(contractEnv({ ACCELERATOR: "cuda", IMAGE_TAG: "1.0-cuda" }));
       assertOk(r);
-      assert.deepEqual(steps(r.calls), ["host-gpu", "build type=docker", "run", "build type=image"]);
+      assert.deepEqual(steps(r.calls), [
+        "host-gpu",
+        "build type=docker",
+        "run",
+        "build type=image",
+      ]);
 
       const [smoke, push] = builds(r.calls);
       assert.deepEqual(flagValues(smoke.argv, "--platform"), ["linux/amd64"]);
-      assert.deepEqual(flagValues(smoke.argv, "--cache-to"), [], "only the pushed build writes the cache");
+      assert.deepEqual(
+        flagValues(smoke.argv, "--cache-to"),
+        [],
+        "only the pushed build writes the cache",
+      );
       const run = r.calls.find((c) => c.tool === "docker" && c.argv[0] === "run");
       assert.ok(run);
       assert.deepEqual(run.argv.slice(0, 4), ["run", "--rm", "--gpus", "all"]);
       assert.ok(run.argv.includes("modelcar-smoke:1.0-cuda"));
       assert.match(run.argv[run.argv.length - 1], /nvidia-smi/);
       assert.match(run.argv[run.argv.length - 1], /ls -A \/models/);
-      assert.ok(flagValues(push.argv, "--cache-to")[0].includes(`ref=${REPO}:buildcache-cuda-${SHA}`));
+      assert.ok(
+        flagValues(push.argv, "--cache-to")[0].includes(`ref=${REPO}:buildcache-cuda-${SHA}`),
+      );
       assert.ok(flagValues(push.argv, "--output")[0].includes(`name=${REPO}:1.0-cuda`));
     });
 
@@ -315,7 +382,11 @@ describe("buildspec/buildspec.yml", () => {
       const r = runBuildspec(contractEnv({ ACCELERATOR: "cuda" }), { FAKE_DOCKER_RUN_EXIT: "1" });
       assert.notEqual(r.status, 0);
       assert.match(r.output, /GPU smoke check of modelcar-smoke:1.0 failed/);
-      assert.deepEqual(steps(r.calls), ["host-gpu", "build type=docker", "run"], "no push build after a failed check");
+      assert.deepEqual(
+        steps(r.calls),
+        ["host-gpu", "build type=docker", "run"],
+        "no push build after a failed check",
+      );
     });
 
     it("refuses a cuda build on a host without a GPU", () => {
