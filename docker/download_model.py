@@ -378,13 +378,15 @@ class HubSource:
         for path in kept:
             check_repo_path(path, f"{self.model_id}@{self.commit}")
             sibling = siblings[path]
-            if sibling.size is None:
+            lfs = getattr(sibling, "lfs", None)
+            # For LFS/Xet files the LFS record is the content's size and hash by definition.
+            size = lfs.size if lfs else sibling.size
+            if size is None:
                 raise StageError(
                     f"model_info {self.model_id}@{self.commit}: no size for {path}; the installed "
                     f"huggingface_hub did not return file metadata ({HUB_PIP_HINT})"
                 )
-            lfs = getattr(sibling, "lfs", None)
-            expected[path] = ExpectedFile(path, int(sibling.size), lfs.sha256 if lfs else None)
+            expected[path] = ExpectedFile(path, int(size), lfs.sha256 if lfs else None)
         return expected
 
     def fetch(self, download_dir: str, include: Sequence[str], exclude: Sequence[str]) -> str:

@@ -270,6 +270,7 @@ describe("buildspec/buildspec.yml", () => {
         "oci-mediatypes=true",
         "compression=zstd",
         "compression-level=1",
+        "force-compression=true",
       ]) {
         assert.ok(cacheTo.split(",").includes(opt), `--cache-to ${cacheTo} lacks ${opt}`);
       }
@@ -280,6 +281,7 @@ describe("buildspec/buildspec.yml", () => {
         "push=true",
         "compression=zstd",
         "compression-level=1",
+        "force-compression=true",
       ]) {
         assert.ok(output.split(",").includes(opt), `--output ${output} lacks ${opt}`);
       }
