@@ -510,6 +510,25 @@ class HubModeTest(unittest.TestCase):
         self.assertEqual([c[0] for c in hub.calls], ["model_info"])
         self.assertFalse(os.path.exists(self.out))
 
+    def test_refuses_repo_files_without_size_or_with_unsafe_paths(self):
+        hub = FakeHub({"config.json": b"{}"}, lfs=set())
+        real_info = hub.module.HfApi.model_info
+
+        def without_sizes(api, repo_id, **kw):
+            info = real_info(api, repo_id, **kw)
+            for s in info.siblings:
+                s.size = None
+            return info
+
+        with mock.patch.object(hub.module.HfApi, "model_info", without_sizes):
+            code, log = self.stage(hub)
+        self.assertEqual(code, 1)
+        self.assertIn("no size for config.json", log)
+
+        code, log = self.stage(FakeHub({"../escape.json": b"{}"}, lfs=set()))
+        self.assertEqual(code, 1)
+        self.assertIn("'../escape.json' is not a plain relative path", log)
+
     def test_missing_huggingface_hub_is_explained(self):
         with mock.patch.dict(sys.modules, {"huggingface_hub": None}):
             code, log = run_main(["--model-id", "acme/tiny", "--output", self.out])
