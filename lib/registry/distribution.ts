@@ -1,0 +1,368 @@
+// Looks up tags in any OCI registry through the Distribution API: HEAD manifests, token auth, retries.
+//
+// Node's global fetch keeps connections alive, so hundreds of lookups share a few sockets; HEAD
+// (not GET) because a HEAD never counts as a pull against registry rate limits.
+
+import { createHash } from "node:crypto";
+import { MANIFEST_MEDIA_TYPES, RegistryError } from "./types";
+
+export interface DistributionClientOptions {
+  /** Plain HTTP for a non-loopback host. */
+  insecure?: boolean;
+  credentials?: { username: string; password: string };
+  retries?: number;
+  backoffMs?: number;
+  timeoutMs?: number;
+}
+
+export interface Challenge {
+  scheme: string;
+  params: Record<string, string>;
+}
+
+/** Parse the first challenge of a `WWW-Authenticate` header (`Bearer realm="…",service="…",scope="…"`). */
+export function parseChallenge(header: string | null | undefined): Challenge | undefined {
+  const m = header ? /^\s*([A-Za-z][A-Za-z0-9_-]*)\s*(.*)$/s.exec(header) : null;
+  if (!m) {
+    return undefined;
+  }
+  const params: Record<string, string> = {};
+  const re = /([A-Za-z_][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/g;
+  for (let p = re.exec(m[2]); p !== null; p = re.exec(m[2])) {
+    params[p[1].toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, "$1") : p[3];
+  }
+  return { scheme: m[1].toLowerCase(), params };
+}
+
+/** Loopback registries (a local docker-registry, a port-forward) never have TLS. */
+export function isLoopback(host: string): boolean {
+  const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0];
+  return name === "localhost" || name === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(name);
+}
+
+/** `host[:port]`, a bracketed IPv6 address allowed; no scheme, no path. */
+export const REGISTRY_HOST_PATTERN =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+const DIGEST_PATTERN = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+/** Transient network faults worth another try; a refused connection or unknown host is not. */
+const RETRYABLE = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "TIMEOUT",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "EAI_AGAIN",
+]);
+const TLS_TRUST = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
+const ACCEPT = MANIFEST_MEDIA_TYPES.join(", ");
+/** The distribution spec's default token lifetime when the token service names none. */
+const DEFAULT_TOKEN_SECONDS = 60;
+
+interface Token {
+  value: string;
+  expiresAt: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function errorCode(e: unknown): string {
+  const err = e as { name?: string; code?: string; cause?: { code?: string; name?: string } };
+  if (err?.name === "TimeoutError" || err?.cause?.name === "TimeoutError") {
+    return "TIMEOUT";
+  }
+  return err?.cause?.code ?? err?.code ?? err?.name ?? "unknown";
+}
+
+export class DistributionClient {
+  readonly baseUrl: string;
+  /** Request counters, for tests and benchmarks. */
+  readonly stats = { requests: 0, tokenRequests: 0 };
+  private readonly retries: number;
+  private readonly backoffMs: number;
+  private readonly timeoutMs: number;
+  private readonly credentials?: { username: string; password: string };
+  private probed?: Promise<void>;
+  /** Learnt from the first challenge, so later repositories fetch a token before their first request. */
+  private bearer?: { realm: string; service?: string };
+  private basic = false;
+  private readonly tokens = new Map<string, Promise<Token>>();
+
+  constructor(
+    readonly host: string,
+    opts: DistributionClientOptions = {},
+  ) {
+    const scheme = opts.insecure || isLoopback(host) ? "http" : "https";
+    this.baseUrl = `${scheme}://${host}`;
+    this.retries = opts.retries ?? 3;
+    this.backoffMs = opts.backoffMs ?? 250;
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.credentials = opts.credentials;
+  }
+
+  /** `GET /v2/` once: proves this is a registry (so a 404 later really means "missing") and learns its auth. */
+  probe(): Promise<void> {
+    this.probed ??= this.doProbe();
+    return this.probed;
+  }
+
+  /**
+   * The digest a tag (or digest) points at, or undefined when the repository or the tag does not
+   * exist. Anything else (auth, network, odd answers) throws a RegistryError.
+   */
+  async manifestDigest(repository: string, reference: string): Promise<string | undefined> {
+    await this.probe();
+    const image = `${repository}:${reference}`;
+    const path = `/v2/${repository}/manifests/${reference}`;
+    let scope = `repository:${repository}:pull`;
+    let auth = await this.authFor(scope, false);
+    let res = await this.send("HEAD", path, { Accept: ACCEPT, ...auth });
+    // One round to answer a challenge, one more in case the cached token had just expired.
+    for (let round = 0; res.status === 401 && round < 2; round++) {
+      const challenge = parseChallenge(res.headers.get("www-authenticate"));
+      if (challenge?.scheme === "bearer" && challenge.params.realm) {
+        this.bearer = { realm: challenge.params.realm, service: challenge.params.service };
+        scope = challenge.params.scope ?? scope;
+        auth = await this.authFor(
+          scope,
+          round > 0 || auth.Authorization?.startsWith("Bearer ") === true,
+        );
+      } else if (challenge?.scheme === "basic" && this.credentials && !this.basic) {
+        this.basic = true;
+        auth = await this.authFor(scope, false);
+      } else {
+        break;
+      }
+      res = await this.send("HEAD", path, { Accept: ACCEPT, ...auth });
+    }
+    switch (res.status) {
+      case 200:
+        return this.digestOf(res, path, { Accept: ACCEPT, ...auth }, image);
+      case 404:
+        // NAME_UNKNOWN (no such repository) and MANIFEST_UNKNOWN (no such tag) alike: HEAD has no body to tell them apart.
+        return undefined;
+      case 401:
+      case 403:
+        throw new RegistryError(
+          `registry ${this.host} refused to show ${image} (HTTP ${res.status}${auth.Authorization ? " even with credentials" : ""}): ${this.credentialFix(repository)}`,
+          image,
+        );
+      default:
+        throw new RegistryError(
+          `registry ${this.host} answered HTTP ${res.status} for HEAD ${path}${res.status >= 500 ? ` after ${this.retries + 1} tries` : ""}; expected 200 (present) or 404 (missing). Check that ${this.host} is the registry you meant and try again`,
+          image,
+        );
+    }
+  }
+
+  private credentialFix(repository: string): string {
+    return this.credentials
+      ? `check that REGISTRY_USERNAME may pull ${repository} and that REGISTRY_PASSWORD is current`
+      : `set REGISTRY_USERNAME and REGISTRY_PASSWORD to an account that may pull ${repository}`;
+  }
+
+  private async doProbe(): Promise<void> {
+    const res = await this.send("GET", "/v2/", {});
+    await res.body?.cancel();
+    if (res.ok) {
+      return;
+    }
+    if (res.status === 401) {
+      const challenge = parseChallenge(res.headers.get("www-authenticate"));
+      if (challenge?.scheme === "bearer" && challenge.params.realm) {
+        this.bearer = { realm: challenge.params.realm, service: challenge.params.service };
+      } else if (challenge?.scheme === "basic") {
+        this.basic = true;
+        if (!this.credentials) {
+          throw new RegistryError(
+            `registry ${this.host} requires a login (HTTP 401, Basic): set REGISTRY_USERNAME and REGISTRY_PASSWORD`,
+          );
+        }
+      }
+      return;
+    }
+    if (res.status === 404) {
+      throw new RegistryError(
+        `${this.baseUrl}/v2/ answered 404: ${this.host} does not speak the OCI Distribution API; check --registry (host[:port] of the registry, no path)`,
+      );
+    }
+    throw new RegistryError(
+      `registry ${this.host} answered HTTP ${res.status} to GET /v2/${res.status >= 500 ? ` after ${this.retries + 1} tries` : ""}; check that ${this.baseUrl} is an OCI registry and that it is healthy`,
+    );
+  }
+
+  private async authFor(scope: string, refresh: boolean): Promise<Record<string, string>> {
+    if (this.bearer) {
+      return { Authorization: `Bearer ${(await this.token(scope, refresh)).value}` };
+    }
+    if (this.basic && this.credentials) {
+      const { username, password } = this.credentials;
+      return {
+        Authorization: `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`,
+      };
+    }
+    return {};
+  }
+
+  /** A token for one scope, shared by every lookup in that repository and fetched once at a time. */
+  private async token(scope: string, refresh: boolean): Promise<Token> {
+    const { realm, service } = this.bearer!;
+    const key = `${realm} ${service ?? ""} ${scope}`;
+    const cached = this.tokens.get(key);
+    if (cached && !refresh) {
+      const token = await cached;
+      if (token.expiresAt > Date.now() + 5_000) {
+        return token;
+      }
+    }
+    const pending = this.fetchToken(realm, service, scope);
+    this.tokens.set(key, pending);
+    pending.catch(() => this.tokens.delete(key));
+    return pending;
+  }
+
+  private async fetchToken(
+    realm: string,
+    service: string | undefined,
+    scope: string,
+  ): Promise<Token> {
+    let url: URL;
+    try {
+      url = new URL(realm);
+    } catch {
+      throw new RegistryError(
+        `registry ${this.host} named a token service that is not a URL (realm ${JSON.stringify(realm)}); the registry's auth configuration is broken`,
+      );
+    }
+    if (service !== undefined) {
+      url.searchParams.set("service", service);
+    }
+    url.searchParams.set("scope", scope);
+    const headers: Record<string, string> = {};
+    if (this.credentials) {
+      const { username, password } = this.credentials;
+      headers.Authorization = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+    }
+    this.stats.tokenRequests++;
+    const res = await this.send("GET", url.toString(), headers);
+    const text = await res.text();
+    if (res.status === 401 || res.status === 403) {
+      throw new RegistryError(
+        `token service ${url.origin}${url.pathname} of registry ${this.host} refused a token for ${scope} (HTTP ${res.status}): ${this.credentialFix(scope.split(":")[1] ?? scope)}`,
+      );
+    }
+    if (!res.ok) {
+      throw new RegistryError(
+        `token service ${url.origin}${url.pathname} of registry ${this.host} answered HTTP ${res.status} for ${scope}; try again later`,
+      );
+    }
+    let body: { token?: string; access_token?: string; expires_in?: number };
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new RegistryError(
+        `token service ${url.origin}${url.pathname} of registry ${this.host} did not answer JSON; check the registry's auth configuration`,
+      );
+    }
+    const value = body.token ?? body.access_token;
+    if (!value) {
+      throw new RegistryError(
+        `token service ${url.origin}${url.pathname} of registry ${this.host} answered without a token for ${scope}`,
+      );
+    }
+    const seconds =
+      typeof body.expires_in === "number" && body.expires_in > 0
+        ? body.expires_in
+        : DEFAULT_TOKEN_SECONDS;
+    return { value, expiresAt: Date.now() + seconds * 1000 };
+  }
+
+  private async digestOf(
+    res: Response,
+    path: string,
+    headers: Record<string, string>,
+    image: string,
+  ): Promise<string> {
+    let digest = res.headers.get("docker-content-digest");
+    if (!digest) {
+      // A registry may leave the header off a HEAD; the digest is then the hash of the manifest bytes.
+      const full = await this.send("GET", path, headers);
+      const bytes = Buffer.from(await full.arrayBuffer());
+      if (full.status !== 200) {
+        throw new RegistryError(
+          `registry ${this.host} answered HEAD ${path} with 200 but GET with HTTP ${full.status}; try again`,
+          image,
+        );
+      }
+      digest =
+        full.headers.get("docker-content-digest") ??
+        `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+    }
+    if (!DIGEST_PATTERN.test(digest)) {
+      throw new RegistryError(
+        `registry ${this.host} gave ${image} a malformed digest ${JSON.stringify(digest)}`,
+        image,
+      );
+    }
+    return digest;
+  }
+
+  /** One HTTP exchange with retries on 429, 5xx and dropped connections; HEAD/GET only, so retrying is safe. */
+  private async send(
+    method: "GET" | "HEAD",
+    pathOrUrl: string,
+    headers: Record<string, string>,
+  ): Promise<Response> {
+    const url = pathOrUrl.startsWith("/") ? this.baseUrl + pathOrUrl : pathOrUrl;
+    for (let attempt = 0; ; attempt++) {
+      let res: Response;
+      try {
+        this.stats.requests++;
+        res = await fetch(url, { method, headers, signal: AbortSignal.timeout(this.timeoutMs) });
+      } catch (e) {
+        const code = errorCode(e);
+        if (attempt < this.retries && RETRYABLE.has(code)) {
+          await sleep(this.delay(attempt));
+          continue;
+        }
+        throw new RegistryError(this.networkMessage(method, url, code, attempt + 1));
+      }
+      if ((res.status === 429 || res.status >= 500) && attempt < this.retries) {
+        await res.body?.cancel();
+        await sleep(this.delay(attempt, res.headers.get("retry-after")));
+        continue;
+      }
+      return res;
+    }
+  }
+
+  private delay(attempt: number, retryAfter?: string | null): number {
+    const asked = retryAfter && /^\d+$/.test(retryAfter) ? Number(retryAfter) * 1000 : 0;
+    const backoff = this.backoffMs * 2 ** attempt * (0.5 + Math.random() / 2);
+    return Math.min(Math.max(asked, backoff), 10_000);
+  }
+
+  private networkMessage(method: string, url: string, code: string, tries: number): string {
+    const what = `${method} ${url}`;
+    const after = tries > 1 ? ` after ${tries} tries` : "";
+    if (code === "ECONNREFUSED") {
+      return `cannot reach registry ${this.host}: connection refused (${what}). Is the registry running and listening there? Check --registry; plan never reports an unreachable registry's images as missing`;
+    }
+    if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
+      return `cannot resolve the registry host in ${url} (${code}); check --registry and your DNS`;
+    }
+    if (code === "TIMEOUT" || code.includes("TIMEOUT") || code === "ETIMEDOUT") {
+      return `registry ${this.host} did not answer within ${this.timeoutMs / 1000} s${after} (${what}); check the network path to the registry`;
+    }
+    if (code === "ERR_SSL_WRONG_VERSION_NUMBER" || code === "EPROTO") {
+      return `TLS handshake with ${this.host} failed (${code}): the registry probably speaks plain HTTP; pass --insecure`;
+    }
+    if (TLS_TRUST.test(code)) {
+      return `the TLS certificate of ${this.host} is not trusted (${code}): point NODE_EXTRA_CA_CERTS at its CA bundle, or pass --insecure if the registry serves plain HTTP`;
+    }
+    return `connection to registry ${this.host} failed${after} (${code}; ${what}); check that the registry is up and reachable`;
+  }
+}

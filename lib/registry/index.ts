@@ -1,0 +1,12 @@
+// Registry lookups for plan, kserve and the program: which images exist, and their digests.
+export * from "./types";
+export { checkImages, mapLimit, resolveRegistryHost, DEFAULT_CONCURRENCY } from "./check";
+export {
+  DistributionClient,
+  isLoopback,
+  parseChallenge,
+  REGISTRY_HOST_PATTERN,
+} from "./distribution";
+export type { Challenge, DistributionClientOptions } from "./distribution";
+export { EcrChecker, parseEcrHost, BATCH_GET_IMAGE_MAX } from "./ecr";
+export type { EcrCheckerOptions } from "./ecr";

@@ -1,0 +1,567 @@
+// KServe rendering: table-driven cases, every document validated against KServe's own CRD schemas, and the `kserve` CLI.
+/* eslint-disable @typescript-eslint/no-explicit-any -- CRD schemas and rendered documents are untyped JSON here */
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Writable } from "node:stream";
+import Ajv, { type ValidateFunction } from "ajv";
+import { parse, parseAllDocuments } from "yaml";
+import { main } from "../cli/main";
+import {
+  hfUri,
+  ISVC_NAME_PATTERN,
+  type KServeOptions,
+  type KubeObject,
+  renderKServe,
+  resourcesFor,
+  toYaml,
+} from "../lib/kserve";
+import { type ImageSpec, parseManifest } from "../lib/manifest";
+import { defaultSettings } from "../lib/settings";
+
+const KSERVE_DIR = path.resolve(__dirname, "../../shared/kserve");
+const CRD_FILES: Record<string, string> = {
+  InferenceService: "serving.kserve.io_inferenceservices.yaml",
+  LLMInferenceService: "serving.kserve.io_llminferenceservices.yaml",
+};
+
+const SHA = "7ae557604adf67be50417f59c2c2f167def9a775";
+const LONG_TAG = "v" + "1".repeat(99);
+const MANIFEST = `
+models:
+  - name: qwen
+    source: Qwen/Qwen2.5-0.5B-Instruct
+    revision: ${SHA}
+    tag: "1.10"
+    sizeGB: 1
+  - name: phi
+    source: microsoft/Phi-3.5-mini-instruct
+    revision: ${SHA}
+    tag: "0.1.0"
+    sizeGB: 8
+    variants: [{accelerator: cpu}, {accelerator: cuda}]
+  - name: coder
+    source: Qwen/Qwen2.5-Coder-7B-Instruct
+    revision: ${SHA}
+    tag: "0.2.0"
+    variants: [{accelerator: cuda}]
+  - name: llama
+    source: meta-llama/Llama-3.1-8B-Instruct
+    revision: ${SHA}
+    tag: "0.1.0"
+    gated: true
+    downloadAtRuntime: true
+  - name: tiny
+    source: facebook/opt-125m
+    revision: main
+    tag: "0.1.0"
+    downloadAtRuntime: true
+  - name: longtag
+    source: facebook/opt-350m
+    revision: ${SHA}
+    tag: "${LONG_TAG}"
+  - name: 3b-model
+    source: org/three-b
+    revision: ${SHA}
+    tag: "0.1.0"
+`;
+
+const RULES = defaultSettings("dev", {
+  registryPrefix: "kserve-models-dev",
+  tagSuffix: "",
+  requirePinnedRevisions: false,
+});
+
+function images(): Map<string, ImageSpec> {
+  const result = parseManifest("kserve-test.yaml", MANIFEST, RULES);
+  assert.deepEqual(result.diagnostics, []);
+  return new Map(result.images.map((i) => [i.name, i]));
+}
+
+const HOST = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+const DIGEST = "sha256:" + "ab".repeat(32);
+const tagUri = (i: ImageSpec) => `oci://${HOST}/${i.repositoryName}:${i.tag}`;
+const digestUri = (i: ImageSpec) => `oci://${HOST}/${i.repositoryName}@${DIGEST}`;
+
+/**
+ * Kubernetes keeps unknown fields out silently (or rejects them with kubectl's strict field
+ * validation); JSON Schema lets them through. Close every object that lists its properties, and
+ * keep only the branches the documents use: the full PodSpec-heavy schemas take seconds to compile.
+ */
+function strictPruned(schema: any, values: unknown[]): any {
+  if (schema === null || typeof schema !== "object") {
+    return schema;
+  }
+  const objects = values.filter(
+    (v): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v),
+  );
+  const out: any = { ...schema };
+  if (schema.properties) {
+    const used = new Set(objects.flatMap((o) => Object.keys(o)));
+    out.properties = {};
+    for (const [key, sub] of Object.entries(schema.properties)) {
+      if (used.has(key)) {
+        out.properties[key] = strictPruned(
+          sub,
+          objects.map((o) => o[key]).filter((v) => v !== undefined),
+        );
+      }
+    }
+    if (
+      schema.additionalProperties === undefined &&
+      !schema["x-kubernetes-preserve-unknown-fields"]
+    ) {
+      out.additionalProperties = false;
+    }
+  }
+  if (schema.items) {
+    out.items = strictPruned(schema.items, values.filter(Array.isArray).flat());
+  }
+  if (schema.additionalProperties && typeof schema.additionalProperties === "object") {
+    out.additionalProperties = strictPruned(
+      schema.additionalProperties,
+      objects.flatMap((o) => Object.values(o)),
+    );
+  }
+  return out;
+}
+
+const crdCache = new Map<string, any>();
+function crd(kind: string): any {
+  let doc = crdCache.get(kind);
+  if (!doc) {
+    doc = parse(fs.readFileSync(path.join(KSERVE_DIR, CRD_FILES[kind]), "utf8"));
+    crdCache.set(kind, doc);
+  }
+  return doc;
+}
+
+/** Validate documents against the CRD version each one names; returns readable problems. */
+function crdProblems(docs: KubeObject[]): string[] {
+  const problems: string[] = [];
+  const groups = new Map<string, KubeObject[]>();
+  for (const d of docs) {
+    const key = `${d.kind} ${d.apiVersion}`;
+    groups.set(key, [...(groups.get(key) ?? []), d]);
+  }
+  for (const [key, group] of groups) {
+    const [kind, apiVersion] = key.split(" ");
+    const definition = crd(kind);
+    assert.equal(`${definition.spec.group}/${apiVersion.split("/")[1]}`, apiVersion);
+    const version = definition.spec.versions.find(
+      (v: any) => `${definition.spec.group}/${v.name}` === apiVersion,
+    );
+    if (!version) {
+      problems.push(`${key}: the CRD has no version ${apiVersion}`);
+      continue;
+    }
+    if (!version.served) {
+      problems.push(`${key}: version ${apiVersion} is not served`);
+    }
+    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+    const validate: ValidateFunction<unknown> = ajv.compile(
+      strictPruned(version.schema.openAPIV3Schema, group),
+    );
+    for (const d of group) {
+      if (!validate(d as unknown)) {
+        problems.push(
+          ...(validate.errors ?? []).map(
+            (e) =>
+              `${kind} ${d.metadata.name}: ${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`,
+          ),
+        );
+      }
+      if (!ISVC_NAME_PATTERN.test(d.metadata.name)) {
+        problems.push(`${kind} ${d.metadata.name}: name fails KServe's name rule`);
+      }
+    }
+  }
+  return problems;
+}
+
+function requireCrds(ctx: Mocha.Context): void {
+  if (fs.existsSync(path.join(KSERVE_DIR, CRD_FILES.InferenceService))) {
+    return;
+  }
+  if (process.env.CI === "true") {
+    throw new Error(`KServe CRDs missing at ${KSERVE_DIR}; CI=true, so this is a failure`);
+  }
+  console.log(`      SKIPPED: KServe CRDs not found at ${KSERVE_DIR}`);
+  ctx.skip();
+}
+
+interface Case {
+  title: string;
+  image: string;
+  uri?: (i: ImageSpec) => string | undefined;
+  options?: KServeOptions;
+  check: (docs: KubeObject[], image: ImageSpec) => void;
+}
+
+const spec = (d: KubeObject) => d.spec as any;
+
+const CASES: Case[] = [
+  {
+    title: "cpu image: oci tag URI, huggingface runtime, no GPU",
+    image: "qwen",
+    check: ([isvc, llm], i) => {
+      assert.equal(isvc.kind, "InferenceService");
+      assert.equal(isvc.apiVersion, "serving.kserve.io/v1beta1");
+      assert.equal(spec(isvc).predictor.model.modelFormat.name, "huggingface");
+      assert.equal(spec(isvc).predictor.model.storageUri, tagUri(i));
+      assert.equal(spec(isvc).predictor.model.resources.limits["nvidia.com/gpu"], undefined);
+      assert.equal(spec(isvc).predictor.tolerations, undefined);
+      assert.equal(llm.kind, "LLMInferenceService");
+      assert.equal(llm.apiVersion, "serving.kserve.io/v1alpha2");
+      assert.deepEqual(spec(llm).model, { uri: tagUri(i), name: "Qwen/Qwen2.5-0.5B-Instruct" });
+      assert.equal(spec(llm).template.containers[0].resources.limits["nvidia.com/gpu"], undefined);
+      assert.equal(isvc.metadata.name, "qwen");
+      assert.equal(isvc.metadata.labels["model-images/tag"], "1.10");
+      assert.equal(isvc.metadata.annotations["model-images/revision"], SHA);
+    },
+  },
+  {
+    title: "cuda image: one GPU as a limit, GPU toleration, named <model>-cuda",
+    image: "phi-cuda",
+    check: ([isvc, llm], i) => {
+      assert.equal(isvc.metadata.name, "phi-cuda");
+      assert.equal(i.tag, "0.1.0-cuda");
+      assert.equal(spec(isvc).predictor.model.resources.limits["nvidia.com/gpu"], "1");
+      assert.equal(spec(isvc).predictor.model.resources.requests["nvidia.com/gpu"], undefined);
+      assert.equal(spec(isvc).predictor.tolerations[0].key, "nvidia.com/gpu");
+      assert.equal(spec(llm).template.containers[0].resources.limits["nvidia.com/gpu"], "1");
+      assert.equal(isvc.metadata.labels["model-images/accelerator"], "cuda");
+    },
+  },
+  {
+    title: "cpu variant of the same model has no GPU",
+    image: "phi",
+    check: ([isvc]) => {
+      assert.equal(spec(isvc).predictor.model.resources.limits["nvidia.com/gpu"], undefined);
+      assert.equal(spec(isvc).predictor.model.resources.limits.memory, "12Gi");
+    },
+  },
+  {
+    title: "digest URI is used as given",
+    image: "coder-cuda",
+    uri: digestUri,
+    check: ([isvc, llm], i) => {
+      assert.equal(spec(isvc).predictor.model.storageUri, digestUri(i));
+      assert.equal(spec(llm).model.uri, digestUri(i));
+      assert.match(spec(isvc).predictor.model.storageUri, /@sha256:[0-9a-f]{64}$/);
+    },
+  },
+  {
+    title: "gated downloadAtRuntime: hf:// pinned to the commit, HF_TOKEN from the secret",
+    image: "llama",
+    uri: () => undefined,
+    options: { hfTokenSecret: "my-hf" },
+    check: ([isvc, llm]) => {
+      const uri = `hf://meta-llama/Llama-3.1-8B-Instruct:${SHA}`;
+      assert.equal(spec(isvc).predictor.model.storageUri, uri);
+      assert.equal(spec(llm).model.uri, uri);
+      const env = spec(isvc).predictor.model.env;
+      assert.deepEqual(env, [
+        { name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: "my-hf", key: "HF_TOKEN" } } },
+      ]);
+      assert.deepEqual(spec(llm).template.containers[0].env, env);
+    },
+  },
+  {
+    title: "ungated downloadAtRuntime on a branch: hf:// without a revision, no token",
+    image: "tiny",
+    uri: () => "oci://ignored/for:skipped",
+    check: ([isvc]) => {
+      assert.equal(spec(isvc).predictor.model.storageUri, "hf://facebook/opt-125m");
+      assert.equal(spec(isvc).predictor.model.env, undefined);
+    },
+  },
+  {
+    title: "a tag too long for a label stays an annotation only",
+    image: "longtag",
+    check: ([isvc]) => {
+      assert.equal(isvc.metadata.labels["model-images/tag"], undefined);
+      assert.equal(isvc.metadata.annotations["model-images/tag"], LONG_TAG);
+    },
+  },
+  {
+    title: "options: namespace, v1alpha1, CPU image for cpu llmisvc, one kind",
+    image: "qwen",
+    options: {
+      kinds: ["llmisvc"],
+      namespace: "models",
+      llmApiVersion: "v1alpha1",
+      llmCpuImage: "docker.io/vllm/vllm-openai-cpu:v0.23.0",
+    },
+    check: (docs) => {
+      assert.equal(docs.length, 1);
+      assert.equal(docs[0].apiVersion, "serving.kserve.io/v1alpha1");
+      assert.equal(docs[0].metadata.namespace, "models");
+      assert.equal(
+        spec(docs[0]).template.containers[0].image,
+        "docker.io/vllm/vllm-openai-cpu:v0.23.0",
+      );
+    },
+  },
+  {
+    title: "the CPU image never goes to a cuda variant",
+    image: "phi-cuda",
+    options: { kinds: ["llmisvc"], llmCpuImage: "cpu-only:1" },
+    check: ([llm]) => assert.equal(spec(llm).template.containers[0].image, undefined),
+  },
+];
+
+describe("kserve renderer", function () {
+  this.timeout(60_000);
+  const all = images();
+  const rendered: KubeObject[] = [];
+
+  for (const c of CASES) {
+    it(c.title, () => {
+      const image = all.get(c.image);
+      assert.ok(image, `fixture image ${c.image}`);
+      const docs = renderKServe(image, (c.uri ?? tagUri)(image), c.options);
+      c.check(docs, image);
+      rendered.push(...docs);
+      // The YAML reads back to the same documents (strings stay strings: tag "1.10" is not 1.1).
+      const back = parseAllDocuments(toYaml(docs)).map((d) => d.toJS());
+      assert.deepEqual(back, docs);
+    });
+  }
+
+  it("every rendered document validates against KServe's CRD schema of its version", function () {
+    requireCrds(this);
+    assert.ok(rendered.length >= CASES.length);
+    assert.deepEqual(crdProblems(rendered), []);
+  });
+
+  it("the strict schema check catches an unknown field and a bad quantity", function () {
+    requireCrds(this);
+    const [isvc] = renderKServe(all.get("qwen")!, tagUri(all.get("qwen")!), { kinds: ["isvc"] });
+    const typo = structuredClone(isvc);
+    (typo.spec as any).predictor.model.storageURI = "oci://x/y:z";
+    const quantity = structuredClone(isvc);
+    (quantity.spec as any).predictor.model.resources.limits.memory = "lots";
+    assert.equal(crdProblems([typo]).length > 0, true);
+    assert.equal(crdProblems([quantity]).length > 0, true);
+  });
+
+  it("a name KServe rejects (starts with a digit) is an error naming the model and the fix", () => {
+    const image = all.get("3b-model")!;
+    assert.throws(
+      () => renderKServe(image, tagUri(image)),
+      /'3b-model'.*start with a letter.*rename/,
+    );
+  });
+
+  it("a built image without an oci:// URI is an error", () => {
+    const image = all.get("qwen")!;
+    assert.throws(() => renderKServe(image, undefined), /'qwen' needs an oci:\/\/ URI/);
+    assert.throws(() => renderKServe(image, "hf://x/y"), /needs an oci:\/\/ URI/);
+  });
+
+  const SIZES: [Partial<ImageSpec>, string, string][] = [
+    [{ accelerator: "cpu", sizeGB: undefined }, "8Gi", "2"],
+    [{ accelerator: "cuda", sizeGB: undefined }, "16Gi", "4"],
+    [{ accelerator: "cpu", sizeGB: 1 }, "4Gi", "2"],
+    [{ accelerator: "cpu", sizeGB: 16 }, "22Gi", "2"],
+    [{ accelerator: "cuda", sizeGB: 0.5 }, "4Gi", "4"],
+  ];
+  for (const [image, memory, cpu] of SIZES) {
+    it(`resources for ${image.accelerator} sizeGB=${image.sizeGB}: ${memory}, cpu ${cpu}`, () => {
+      const r = resourcesFor(image as ImageSpec);
+      assert.equal(r.requests.memory, memory);
+      assert.equal(r.limits.memory, memory);
+      assert.equal(r.requests.cpu, cpu);
+      assert.equal("nvidia.com/gpu" in r.limits, image.accelerator === "cuda");
+    });
+  }
+
+  it("hfUri pins only a commit SHA", () => {
+    assert.equal(hfUri({ source: "a/b", revision: SHA, pinned: true }), `hf://a/b:${SHA}`);
+    assert.equal(hfUri({ source: "a/b", revision: "main", pinned: false }), "hf://a/b");
+  });
+});
+
+// ---- the CLI --------------------------------------------------------------------------------
+
+function sink(): Writable & { text(): string } {
+  const chunks: Buffer[] = [];
+  const w = new Writable({
+    write(chunk, _enc, cb) {
+      chunks.push(Buffer.from(chunk));
+      cb();
+    },
+  }) as Writable & { text(): string };
+  w.text = () => Buffer.concat(chunks).toString("utf8");
+  return w;
+}
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out = sink();
+  const err = sink();
+  const code = await main(
+    argv,
+    out as unknown as typeof process.stdout,
+    err as unknown as typeof process.stderr,
+  );
+  return { code, out: out.text(), err: err.text() };
+}
+
+/** A registry that answers from a table: just enough of the Distribution API for `kserve --pin-digest`. */
+async function fakeRegistry(tags: Record<string, string>) {
+  const server = http.createServer((req, res) => {
+    if (req.url === "/v2/") {
+      res.writeHead(200, { "Docker-Distribution-API-Version": "registry/2.0" }).end("{}");
+      return;
+    }
+    const m = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(req.url ?? "");
+    const digest = m ? tags[`${m[1]}:${m[2]}`] : undefined;
+    if (req.method === "HEAD" && digest) {
+      res.writeHead(200, {
+        "Docker-Content-Digest": digest,
+        "Content-Type": "application/vnd.oci.image.manifest.v1+json",
+      });
+      res.end();
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { host, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+describe("kserve command", function () {
+  this.timeout(60_000);
+  let dir: string;
+  let manifest: string;
+  let registry: Awaited<ReturnType<typeof fakeRegistry>>;
+  const digest = (n: number) => "sha256:" + String(n).repeat(64).slice(0, 64);
+  const base = () => [
+    "kserve",
+    "--manifest",
+    manifest,
+    "--registry-prefix",
+    "t",
+    "--tag-suffix",
+    "",
+  ];
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "kserve-cli-"));
+    manifest = path.join(dir, "models.yaml");
+    // The same fixture minus the model KServe cannot name.
+    fs.writeFileSync(manifest, MANIFEST.replace(/\n {2}- name: 3b-model[\s\S]*$/, "\n"));
+    registry = await fakeRegistry({
+      "t/qwen:1.10": digest(1),
+      "t/phi:0.1.0": digest(2),
+      "t/phi:0.1.0-cuda": digest(3),
+      "t/coder:0.2.0-cuda": digest(4),
+      [`t/longtag:${LONG_TAG}`]: digest(5),
+    });
+  });
+  after(async () => {
+    await registry.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("prints InferenceServices with tag URIs by default, hf:// for downloadAtRuntime, a note on stderr", async () => {
+    const r = await run([...base(), "--registry", registry.host]);
+    assert.equal(r.code, 0, r.err);
+    const docs = parseAllDocuments(r.out).map((d) => d.toJS()) as KubeObject[];
+    assert.deepEqual(
+      docs.map((d) => `${d.kind}/${d.metadata.name}`),
+      ["qwen", "phi", "phi-cuda", "coder-cuda", "llama", "tiny", "longtag"].map(
+        (n) => `InferenceService/${n}`,
+      ),
+    );
+    assert.equal(spec(docs[0]).predictor.model.storageUri, `oci://${registry.host}/t/qwen:1.10`);
+    assert.equal(
+      spec(docs[4]).predictor.model.storageUri,
+      `hf://meta-llama/Llama-3.1-8B-Instruct:${SHA}`,
+    );
+    assert.match(r.err, /llama, tiny are downloadAtRuntime: hf:\/\//);
+    assert.match(r.err, /Secret 'hf-token' with key HF_TOKEN/);
+  });
+
+  it("--pin-digest uses oci://…@sha256 URIs from the registry, and the output passes the CRD schemas", async function () {
+    const r = await run([...base(), "--registry", registry.host, "--pin-digest", "--kind", "all"]);
+    assert.equal(r.code, 0, r.err);
+    const docs = parseAllDocuments(r.out).map((d) => d.toJS()) as KubeObject[];
+    assert.equal(docs.length, 14);
+    const isvc = docs.find((d) => d.kind === "InferenceService" && d.metadata.name === "phi-cuda")!;
+    assert.equal(
+      spec(isvc).predictor.model.storageUri,
+      `oci://${registry.host}/t/phi@${digest(3)}`,
+    );
+    const llm = docs.find(
+      (d) => d.kind === "LLMInferenceService" && d.metadata.name === "coder-cuda",
+    )!;
+    assert.equal(spec(llm).model.uri, `oci://${registry.host}/t/coder@${digest(4)}`);
+    if (fs.existsSync(KSERVE_DIR)) {
+      assert.deepEqual(crdProblems(docs), []);
+    }
+  });
+
+  it("--pin-digest with a missing image exits 1 naming it", async () => {
+    const r = await run([
+      ...base(),
+      "--registry",
+      registry.host,
+      "--pin-digest",
+      "--tag-suffix=-pr-9",
+    ]);
+    assert.equal(r.code, 1);
+    assert.equal(r.out, "");
+    assert.match(
+      r.err,
+      /--pin-digest needs every image, but 5 are not in registry 127\.0\.0\.1:\d+: qwen \(t\/qwen:1\.10-pr-9\)/,
+    );
+  });
+
+  it("--out writes one file per image", async () => {
+    const out = path.join(dir, "out");
+    const r = await run([
+      ...base(),
+      "--registry",
+      registry.host,
+      "--out",
+      out,
+      "--kind",
+      "llmisvc",
+    ]);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, "");
+    const files = fs.readdirSync(out).sort();
+    assert.deepEqual(
+      files,
+      ["coder-cuda", "llama", "longtag", "phi", "phi-cuda", "qwen", "tiny"]
+        .map((n) => `${n}.yaml`)
+        .sort(),
+    );
+    const docs = parseAllDocuments(fs.readFileSync(path.join(out, "phi-cuda.yaml"), "utf8")).map(
+      (d) => d.toJS(),
+    );
+    assert.equal(docs.length, 1);
+    assert.equal(docs[0].kind, "LLMInferenceService");
+    assert.match(r.err, /wrote 7 files to /);
+  });
+
+  it("bad flags are usage errors (exit 2)", async () => {
+    for (const argv of [
+      [...base(), "--registry", registry.host, "--kind", "pods"],
+      [...base(), "--registry", registry.host, "--llm-api-version", "v1"],
+      [...base(), "--registry", registry.host, "--namespace", "Bad_NS"],
+      [...base(), "--registry", "https://example.com"],
+      [...base(), "--nope"],
+    ]) {
+      const r = await run(argv);
+      assert.equal(r.code, 2, `${argv.join(" ")}: ${r.err}`);
+      assert.match(r.err, /^error: /);
+    }
+  });
+});
