@@ -2,6 +2,8 @@
 // It imports only pure modules: loading @pulumi/pulumi alone would cost over a second.
 
 import { EXIT, UsageError } from "./args";
+import { kserve, KSERVE_USAGE } from "./kserve";
+import { plan, PLAN_USAGE } from "./plan";
 import { validate, VALIDATE_USAGE } from "./validate";
 
 type Command = (
@@ -12,6 +14,8 @@ type Command = (
 
 const COMMANDS: Record<string, { run: Command; usage: string }> = {
   validate: { run: validate, usage: VALIDATE_USAGE },
+  plan: { run: plan, usage: PLAN_USAGE },
+  kserve: { run: kserve, usage: KSERVE_USAGE },
 };
 
 const USAGE = `usage: model-images <command> [options]
