@@ -329,10 +329,11 @@ class OfflineStagingTest(unittest.TestCase):
         self.assertIn("collide", log)
 
     def test_runs_on_bare_python_without_huggingface_hub(self):
-        # -I -S: no site-packages, so huggingface_hub cannot be imported even if installed.
+        # -I -S: no site-packages, so huggingface_hub cannot be imported even if installed; -B: no
+        # __pycache__ in docker/ (-I ignores PYTHONDONTWRITEBYTECODE).
         probe = "import download_model, sys; download_model.main(sys.argv[1:]); print(sorted(m for m in sys.modules if m.startswith('huggingface_hub')))"
         proc = subprocess.run(
-            [sys.executable, "-I", "-S", "-c", f"import sys; sys.path.insert(0, {HERE!r}); {probe}",
+            [sys.executable, "-I", "-S", "-B", "-c", f"import sys; sys.path.insert(0, {HERE!r}); {probe}",
              "--local-dir", self.src, "--output", self.out, "--max-layer-bytes", "4000"],
             capture_output=True, text=True, timeout=60,
         )
