@@ -23,5 +23,5 @@ export const repositories = catalog.repositoryUrls;
 export const codeBuildProjects = catalog.codeBuildProjects;
 /** Images not built (downloadAtRuntime) -> the Hub URI KServe downloads at start-up. */
 export const skippedImages = catalog.skippedImages;
-/** The S3 bucket holding the build source. */
+/** The S3 bucket holding the build source (CodeBuild builder only). */
 export const sourceBucket = catalog.sourceBucket;

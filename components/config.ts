@@ -5,6 +5,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { formatDiagnostic } from "../lib/diagnostics";
 import { ImageSpec, parseManifest } from "../lib/manifest";
+import { selectImages } from "../lib/selection";
 import { PROJECT_NAME, resolveSettings, SETTINGS, StackSettings } from "../lib/settings";
 
 export interface StackInputs {
@@ -54,6 +55,10 @@ export function readStackInputs(projectDir: string): StackInputs {
       `${shown} is not valid for stack '${settings.stack}':\n${result.diagnostics.map(formatDiagnostic).join("\n")}`,
     );
   }
+  const selected = selectImages(result.images, settings.onlyModels);
+  if (selected.problems.length > 0) {
+    throw new pulumi.RunError(`stack '${settings.stack}': ${selected.problems.join("; ")}`);
+  }
   const region = new pulumi.Config("aws").get("region") ?? process.env.AWS_REGION ?? "";
-  return { settings, images: result.images, huggingfaceToken, region };
+  return { settings, images: selected.images, huggingfaceToken, region };
 }

@@ -21,7 +21,6 @@ export interface ModelBuildProjectArgs {
   /** ARN of the Secrets Manager secret with the HF token; the role may read only this one. */
   tokenSecretArn?: pulumi.Input<string>;
   accountId: pulumi.Input<string>;
-  partition: pulumi.Input<string>;
   buildTimeoutMinutes: number;
   logRetentionDays: number;
   maxLayerBytes: number;

@@ -1,11 +1,13 @@
-// The whole catalogue: build source, token secret, a repository per model and a build project per image.
+// The whole catalogue: a repository per model and, per image, a CodeBuild build or a local docker build.
 
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { ImageSpec } from "../lib/manifest";
+import { ecrRegistryHost } from "../lib/naming";
 import type { StackSettings } from "../lib/settings";
 import { BuildSource } from "./buildSource";
 import { HuggingfaceToken } from "./huggingfaceToken";
+import { LocalModelImage, RegistryAuth } from "./localModelImage";
 import { ModelBuildProject } from "./modelBuildProject";
 import { ModelImage } from "./modelImage";
 import { ModelRepository } from "./modelRepository";
@@ -18,17 +20,8 @@ export interface ModelCatalogArgs {
   huggingfaceToken?: pulumi.Input<string>;
   /** Directory holding docker/ and buildspec/. */
   projectDir: string;
-  /** `aws:region` of the stack. */
+  /** `aws:region` of the stack (unused when a local build pushes to a non-ECR registry). */
   region: string;
-}
-
-/** One built image: its spec, the project that builds it, and the tag check that drives the build. */
-export interface ImageBuildTarget {
-  image: ImageSpec;
-  projectName: string;
-  project: ModelBuildProject;
-  repository: ModelRepository;
-  modelImage: ModelImage;
 }
 
 /** Our own wait outlasts CodeBuild's build timeout by this much (queueing, provisioning). */
@@ -39,139 +32,120 @@ export function codeBuildProjectName(stack: string, imageName: string): string {
   return `model-images-${stack}-${imageName}`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 255);
 }
 
+/** What every builder yields per image. */
+interface BuiltImage {
+  /** `oci://<registry>/<repo>:<tag>`. */
+  uri: pulumi.Output<string>;
+  /** `oci://<registry>/<repo>@sha256:…`. */
+  digestUri: pulumi.Output<string>;
+}
+
 export class ModelCatalog extends pulumi.ComponentResource {
-  readonly source: BuildSource;
+  readonly source?: BuildSource;
   readonly token?: HuggingfaceToken;
   readonly repositories: Record<string, ModelRepository> = {};
-  readonly targets: Record<string, ImageBuildTarget> = {};
+  readonly projects: Record<string, ModelBuildProject> = {};
+  readonly modelImages: Record<string, ModelImage> = {};
+  readonly localImages: Record<string, LocalModelImage> = {};
   /** image name -> `oci://<registry>/<repo>:<tag>`. */
   readonly modelUris: pulumi.Output<Record<string, string>>;
   /** image name -> `oci://<registry>/<repo>@sha256:…`, from the built or adopted image. */
   readonly modelDigestUris: pulumi.Output<Record<string, string>>;
   /** model -> repository URL. */
   readonly repositoryUrls: pulumi.Output<Record<string, string>>;
-  /** image name -> CodeBuild project name. */
-  readonly codeBuildProjects: Record<string, string>;
+  /** image name -> CodeBuild project name (empty with the local builder). */
+  readonly codeBuildProjects: Record<string, string> = {};
   /** Images not built (downloadAtRuntime), with the Hub URI KServe downloads from. */
   readonly skippedImages: Record<string, string>;
-  readonly sourceBucket: pulumi.Output<string>;
+  /** The build source bucket (CodeBuild only). */
+  readonly sourceBucket?: pulumi.Output<string>;
 
   constructor(name: string, args: ModelCatalogArgs, opts?: pulumi.ComponentResourceOptions) {
     super("model-images:index:ModelCatalog", name, {}, opts);
     const s = args.settings;
     const tags = { Project: "model-images", Stack: s.stack, ManagedBy: "pulumi" };
     const built = args.images.filter((i) => !i.skipped);
-
-    this.source = new BuildSource(
-      `${name}-source`,
-      { projectDir: args.projectDir, forceDestroy: s.forceDeleteRepositories, tags },
-      { parent: this },
-    );
-    this.sourceBucket = this.source.bucketName;
-    const needsToken = built.some((i) => i.gated);
-    if (args.huggingfaceToken !== undefined) {
-      this.token = new HuggingfaceToken(
-        `${name}-hf-token`,
-        {
-          token: args.huggingfaceToken,
-          recoveryWindowInDays: s.retainRepositoriesOnDestroy ? 30 : 0,
-          tags,
-        },
-        { parent: this },
-      );
-    } else if (needsToken) {
+    if (args.huggingfaceToken === undefined && built.some((i) => i.gated)) {
       // parseManifest already rejects this; the check keeps the component safe on its own.
-      throw new pulumi.RunError(
-        `gated models need the huggingface-token config on stack '${s.stack}'`,
-      );
+      throw new pulumi.RunError(`gated models need the huggingface-token config on stack '${s.stack}'`);
     }
+    // A local build into a non-ECR registry must not touch AWS at all: no resource, no call.
+    const usesAws = s.builder === "codebuild" || s.registry === "";
+    const identity = usesAws ? aws.getCallerIdentityOutput({}, { parent: this }) : undefined;
+    const registry: pulumi.Output<string> = identity
+      ? identity.accountId.apply((id) => ecrRegistryHost(id, args.region))
+      : pulumi.output(s.registry);
 
-    const identity = aws.getCallerIdentityOutput({}, { parent: this });
-    const partition = aws.getPartitionOutput({}, { parent: this });
+    const repoUrls: Record<string, pulumi.Output<string>> = {};
     for (const model of [...new Set(built.map((i) => i.model))]) {
       const image = built.find((i) => i.model === model) as ImageSpec;
-      this.repositories[model] = new ModelRepository(
-        `${name}-${model}`,
-        {
-          repositoryName: image.repositoryName,
-          imageTagMutability: s.imageTagMutability,
-          scanOnPush: s.scanOnPush,
-          kmsKeyArn: s.kmsKeyArn,
-          forceDelete: s.forceDeleteRepositories,
-          retainOnDelete: s.retainRepositoriesOnDestroy,
-          imageExpiryDays: s.imageExpiryDays,
-          untaggedExpiryDays: s.untaggedExpiryDays,
-          tags: { ...tags, Model: model },
-        },
-        { parent: this },
-      );
-    }
-    for (const image of built) {
-      const repository = this.repositories[image.model];
-      const projectName = codeBuildProjectName(s.stack, image.name);
-      const project = new ModelBuildProject(
-        `${name}-${image.name}`,
-        {
-          image,
-          projectName,
-          repositoryArn: repository.arn,
-          repositoryUrl: repository.url,
-          sourceBucketName: this.source.bucketName,
-          sourceBucketArn: this.source.bucketArn,
-          sourceObjectKey: this.source.objectKey,
-          // Only gated images get the secret: an ungated build has no reason to read it.
-          tokenSecretArn: image.gated ? this.token?.secretArn : undefined,
-          accountId: identity.accountId,
-          partition: partition.partition,
-          buildTimeoutMinutes: s.buildTimeoutMinutes,
-          logRetentionDays: s.logRetentionDays,
-          maxLayerBytes: s.maxLayerBytes,
-          tags: { ...tags, Model: image.model, Accelerator: image.accelerator },
-        },
-        { parent: this },
-      );
-      // Checks ECR for the tag during `pulumi up`; starts (or adopts) a build only when it is missing.
-      const modelImage = new ModelImage(
-        `${name}-${image.name}-image`,
-        {
-          region: args.region,
-          registryId: identity.accountId,
-          repositoryName: image.repositoryName,
-          tag: image.tag,
-          projectName,
-          sourceVersion: this.source.objectVersion,
-          waitForBuild: s.waitForBuilds,
-          timeoutMinutes: s.buildTimeoutMinutes + WAIT_MARGIN_MINUTES,
-          pollIntervalSeconds: s.buildPollSeconds,
-          deleteImageOnDestroy: s.deleteImagesOnDestroy,
-        },
-        { parent: this, dependsOn: [project, this.source.object, repository] },
-      );
-      this.targets[image.name] = { image, projectName, project, repository, modelImage };
+      if (usesAws) {
+        this.repositories[model] = new ModelRepository(
+          `${name}-${model}`,
+          {
+            repositoryName: image.repositoryName,
+            imageTagMutability: s.imageTagMutability,
+            scanOnPush: s.scanOnPush,
+            kmsKeyArn: s.kmsKeyArn,
+            forceDelete: s.forceDeleteRepositories,
+            retainOnDelete: s.retainRepositoriesOnDestroy,
+            imageExpiryDays: s.imageExpiryDays,
+            untaggedExpiryDays: s.untaggedExpiryDays,
+            tags: { ...tags, Model: model },
+          },
+          { parent: this },
+        );
+        repoUrls[model] = this.repositories[model].url;
+      } else {
+        repoUrls[model] = pulumi.interpolate`${registry}/${image.repositoryName}`;
+      }
     }
 
-    this.modelUris = pulumi.all(
-      Object.fromEntries(
-        built.map((i) => [
-          i.name,
-          pulumi.interpolate`oci://${this.repositories[i.model].url}:${i.tag}`,
-        ]),
-      ),
-    );
+    const results: Record<string, BuiltImage> = {};
+    if (s.builder === "codebuild") {
+      const account = identity as pulumi.Output<aws.GetCallerIdentityResult>;
+      this.source = new BuildSource(
+        `${name}-source`,
+        { projectDir: args.projectDir, forceDestroy: s.forceDeleteRepositories, tags },
+        { parent: this },
+      );
+      this.sourceBucket = this.source.bucketName;
+      if (args.huggingfaceToken !== undefined) {
+        this.token = new HuggingfaceToken(
+          `${name}-hf-token`,
+          { token: args.huggingfaceToken, recoveryWindowInDays: s.retainRepositoriesOnDestroy ? 30 : 0, tags },
+          { parent: this },
+        );
+      }
+      for (const image of built) {
+        results[image.name] = this.buildWithCodeBuild(name, image, args, account, tags);
+      }
+    } else {
+      const auth = usesAws ? ecrAuth(this, registry) : undefined;
+      for (const image of built) {
+        const local = new LocalModelImage(
+          `${name}-${image.name}`,
+          {
+            image,
+            registry,
+            projectDir: args.projectDir,
+            maxLayerBytes: s.maxLayerBytes,
+            huggingfaceToken: args.huggingfaceToken,
+            auth,
+          },
+          // The push needs the repository (ECR does not create repositories on push).
+          { parent: this, dependsOn: usesAws ? [this.repositories[image.model]] : [] },
+        );
+        this.localImages[image.name] = local;
+        results[image.name] = { uri: pulumi.interpolate`oci://${local.ref}`, digestUri: pulumi.interpolate`oci://${local.digestRef}` };
+      }
+    }
+
+    this.modelUris = pulumi.all(Object.fromEntries(Object.entries(results).map(([n, r]) => [n, r.uri])));
     this.modelDigestUris = pulumi.all(
-      Object.fromEntries(
-        Object.entries(this.targets).map(([n, t]) => [
-          n,
-          pulumi.interpolate`oci://${t.modelImage.digestUri}`,
-        ]),
-      ),
+      Object.fromEntries(Object.entries(results).map(([n, r]) => [n, r.digestUri])),
     );
-    this.repositoryUrls = pulumi.all(
-      Object.fromEntries(Object.entries(this.repositories).map(([m, r]) => [m, r.url])),
-    );
-    this.codeBuildProjects = Object.fromEntries(
-      Object.entries(this.targets).map(([n, t]) => [n, t.projectName]),
-    );
+    this.repositoryUrls = pulumi.all(repoUrls);
     this.skippedImages = Object.fromEntries(
       args.images.filter((i) => i.skipped).map((i) => [i.name, `hf://${i.source}`]),
     );
@@ -184,4 +158,68 @@ export class ModelCatalog extends pulumi.ComponentResource {
       sourceBucket: this.sourceBucket,
     });
   }
+
+  /** A CodeBuild project for the image, and the ModelImage that builds it only when its tag is missing. */
+  private buildWithCodeBuild(
+    name: string,
+    image: ImageSpec,
+    args: ModelCatalogArgs,
+    identity: pulumi.Output<aws.GetCallerIdentityResult>,
+    tags: Record<string, string>,
+  ): BuiltImage {
+    const s = args.settings;
+    const source = this.source as BuildSource;
+    const repository = this.repositories[image.model];
+    const projectName = codeBuildProjectName(s.stack, image.name);
+    const project = new ModelBuildProject(
+      `${name}-${image.name}`,
+      {
+        image,
+        projectName,
+        repositoryArn: repository.arn,
+        repositoryUrl: repository.url,
+        sourceBucketName: source.bucketName,
+        sourceBucketArn: source.bucketArn,
+        sourceObjectKey: source.objectKey,
+        // Only gated images get the secret: an ungated build has no reason to read it.
+        tokenSecretArn: image.gated ? this.token?.secretArn : undefined,
+        accountId: identity.accountId,
+        buildTimeoutMinutes: s.buildTimeoutMinutes,
+        logRetentionDays: s.logRetentionDays,
+        maxLayerBytes: s.maxLayerBytes,
+        tags: { ...tags, Model: image.model, Accelerator: image.accelerator },
+      },
+      { parent: this },
+    );
+    // Checks ECR for the tag during `pulumi up`; starts (or adopts) a build only when it is missing.
+    const modelImage = new ModelImage(
+      `${name}-${image.name}-image`,
+      {
+        region: args.region,
+        registryId: identity.accountId,
+        repositoryName: image.repositoryName,
+        tag: image.tag,
+        projectName,
+        sourceVersion: source.objectVersion,
+        waitForBuild: s.waitForBuilds,
+        timeoutMinutes: s.buildTimeoutMinutes + WAIT_MARGIN_MINUTES,
+        pollIntervalSeconds: s.buildPollSeconds,
+        deleteImageOnDestroy: s.deleteImagesOnDestroy,
+      },
+      { parent: this, dependsOn: [project, source.object, repository] },
+    );
+    this.projects[image.name] = project;
+    this.modelImages[image.name] = modelImage;
+    this.codeBuildProjects[image.name] = projectName;
+    return {
+      uri: pulumi.interpolate`oci://${repository.url}:${image.tag}`,
+      digestUri: pulumi.interpolate`oci://${modelImage.digestUri}`,
+    };
+  }
+}
+
+/** Docker credentials for the stack's ECR registry; the password stays a Pulumi secret. */
+function ecrAuth(parent: pulumi.Resource, registry: pulumi.Output<string>): RegistryAuth {
+  const token = aws.ecr.getAuthorizationTokenOutput({}, { parent });
+  return { address: registry, username: token.userName, password: pulumi.secret(token.password) };
 }

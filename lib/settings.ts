@@ -28,6 +28,7 @@ export interface StackSettings {
   buildPollSeconds: number;
   builder: Builder;
   registry: string;
+  onlyModels: string;
   /** Whether the stack has `huggingface-token` set (its value is never read here). */
   hasHuggingfaceToken: boolean;
 }
@@ -207,6 +208,17 @@ export const SETTINGS: readonly SettingSpec[] = [
     check: (v: string) =>
       v === "" || /^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(v) ? undefined : "must be a host or host:port",
   },
+  {
+    key: "onlyModels",
+    kind: "string",
+    default: "",
+    description:
+      "Comma-separated model names this stack builds (e.g. a laptop stack with one small model); empty builds every model.",
+    check: (v: string) =>
+      v.split(",").every((n) => n.trim() === "" || /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n.trim()))
+        ? undefined
+        : "must be model names separated by commas",
+  },
 ];
 
 export const SECRET_KEYS = ["huggingface-token"] as const;
@@ -280,6 +292,12 @@ export function resolveSettings(
     } else {
       out[spec.key] = value;
     }
+  }
+  if (out.builder === "codebuild" && out.registry !== "") {
+    problems.push({
+      key: "registry",
+      message: `registry is only for builder: local; CodeBuild pushes to the stack's ECR (got ${JSON.stringify(out.registry)})`,
+    });
   }
   return { settings: out as unknown as StackSettings, problems };
 }

@@ -5,6 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 
 export const ACCOUNT = "123456789012";
 export const REGION = "us-east-1";
+/** What the mocked ECR authorization token holds; it must stay secret wherever it goes. */
+export const ECR_PASSWORD = "ecr-password-SENTINEL";
 
 export interface Recorded {
   type: string;
@@ -59,6 +61,10 @@ function outputsFor(
         built: true,
       };
     }
+    case "docker-build:index:Image": {
+      const ref = String((inputs.tags as string[])[0]);
+      return { digest: `sha256:${createHash("sha256").update(ref).digest("hex")}`, ref };
+    }
     default:
       return {};
   }
@@ -77,6 +83,8 @@ export async function installMocks(
   into: Recorded[],
   stack: string,
   extra: Partial<pulumi.runtime.Mocks> = {},
+  /** Receives every call token, in order. */
+  calls: string[] = [],
 ): Promise<void> {
   await pulumi.runtime.setMocks(
     {
@@ -92,6 +100,7 @@ export async function installMocks(
         };
       },
       call(args: pulumi.runtime.MockCallArgs) {
+        calls.push(args.token);
         switch (args.token) {
           case "aws:index/getCallerIdentity:getCallerIdentity":
             return {
@@ -100,8 +109,14 @@ export async function installMocks(
               userId: "AIDTEST",
               id: ACCOUNT,
             };
-          case "aws:index/getPartition:getPartition":
-            return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
+          case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            return {
+              userName: "AWS",
+              password: ECR_PASSWORD,
+              authorizationToken: Buffer.from(`AWS:${ECR_PASSWORD}`).toString("base64"),
+              proxyEndpoint: `https://${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`,
+              id: REGION,
+            };
           default:
             if (extra.call) {
               return extra.call(args);
