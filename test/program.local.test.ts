@@ -132,9 +132,8 @@ describe("program with the local builder", function () {
         "docker-build:index:Image",
         "models-gated-gpu-cuda-image",
       ).inputs;
-      assert.deepEqual(gated.secrets, {
-        hf_token: { [SECRET_SIG]: SECRET_SIG_VALUE, value: TOKEN },
-      });
+      // Pulumi lifts secretness to the whole `secrets` map: the token never travels unwrapped.
+      assert.deepEqual(gated.secrets, { [SECRET_SIG]: SECRET_SIG_VALUE, value: { hf_token: TOKEN } });
       assert.deepEqual(gated.platforms, ["linux/amd64"]);
       const registries = gated.registries as Record<string, unknown>[];
       assert.equal(registries.length, 1);
