@@ -133,7 +133,10 @@ describe("program with the local builder", function () {
         "models-gated-gpu-cuda-image",
       ).inputs;
       // Pulumi lifts secretness to the whole `secrets` map: the token never travels unwrapped.
-      assert.deepEqual(gated.secrets, { [SECRET_SIG]: SECRET_SIG_VALUE, value: { hf_token: TOKEN } });
+      assert.deepEqual(gated.secrets, {
+        [SECRET_SIG]: SECRET_SIG_VALUE,
+        value: { hf_token: TOKEN },
+      });
       assert.deepEqual(gated.platforms, ["linux/amd64"]);
       const registries = gated.registries as Record<string, unknown>[];
       assert.equal(registries.length, 1);
