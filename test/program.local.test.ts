@@ -138,13 +138,16 @@ describe("program with the local builder", function () {
         value: { hf_token: TOKEN },
       });
       assert.deepEqual(gated.platforms, ["linux/amd64"]);
-      const registries = gated.registries as Record<string, unknown>[];
-      assert.equal(registries.length, 1);
-      assert.equal(registries[0].address, `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`);
-      assert.equal(registries[0].username, "AWS");
-      assert.deepEqual(registries[0].password, {
+      // The ECR password is secret, so the whole registries list travels as one secret.
+      assert.deepEqual(gated.registries, {
         [SECRET_SIG]: SECRET_SIG_VALUE,
-        value: ECR_PASSWORD,
+        value: [
+          {
+            address: `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`,
+            username: "AWS",
+            password: ECR_PASSWORD,
+          },
+        ],
       });
       const small = one(run.recorded, "docker-build:index:Image", "models-small-image").inputs;
       assert.equal(small.secrets, undefined);
