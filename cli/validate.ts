@@ -64,10 +64,8 @@ export function validate(
   }
   const result = parseManifest(file, text, rules);
   if (result.diagnostics.length > 0) {
+    // Only positioned lines: editors and CI problem matchers read stderr line by line.
     result.diagnostics.forEach((d) => err.write(formatDiagnostic(d) + "\n"));
-    err.write(
-      `${file}: ${result.diagnostics.length} problem${result.diagnostics.length === 1 ? "" : "s"}\n`,
-    );
     return EXIT.failed;
   }
   const where = rules ? ` (stack ${rules.stack})` : "";

@@ -75,7 +75,7 @@ export const modelSchema = z.strictObject(
       })
       .optional(),
     tag: z
-      .string({ error: 'tag is required: an image tag such as "0.1.0" (quote it)' })
+      .string({ error: 'tag must be a string: an image tag such as "0.1.0" (quote it)' })
       .regex(TAG_PATTERN, {
         error: (iss) =>
           `tag ${JSON.stringify(iss.input)} is not a valid image tag: use letters, digits, '_', '.', '-' (up to 128, not starting with '.' or '-')`,

@@ -33,6 +33,7 @@ import {
 import {
   keyNodeAt,
   MAX_DIAGNOSTICS,
+  oneLine,
   Path,
   positionAt,
   positionOf,
@@ -71,14 +72,18 @@ class Reporter {
   readonly list: Diagnostic[] = [];
   constructor(readonly src: YamlSource) {}
   at(path: Path, message: string): void {
-    this.list.push({ file: this.src.file, ...positionOf(this.src, path), message });
+    this.list.push({
+      file: this.src.file,
+      ...positionOf(this.src, path),
+      message: oneLine(message),
+    });
   }
   atKey(path: Path, key: string, message: string): void {
     const node = keyNodeAt(this.src, path, key);
     const pos = node?.range
       ? positionAt(this.src.lineCounter, node.range[0])
       : positionOf(this.src, path);
-    this.list.push({ file: this.src.file, ...pos, message });
+    this.list.push({ file: this.src.file, ...pos, message: oneLine(message) });
   }
 }
 
@@ -101,7 +106,9 @@ function reportZodIssue(r: Reporter, base: Path, raw: unknown, issue: z.core.$Zo
     value =
       isObject(value) || Array.isArray(value) ? (value as Record<string, unknown>)[p] : undefined;
   }
-  if (issue.code === "invalid_type" && value === undefined && typeof last === "string") {
+  // A missing enum (accelerator) fails as invalid_value, a missing string as invalid_type.
+  const missingKinds = ["invalid_type", "invalid_value"];
+  if (missingKinds.includes(issue.code) && value === undefined && typeof last === "string") {
     r.at(path, `missing required field '${last}': ${REQUIRED_HELP[last] ?? issue.message}`);
     return;
   }

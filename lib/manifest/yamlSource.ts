@@ -30,13 +30,25 @@ export interface YamlSource {
 
 export type Path = readonly (string | number)[];
 
+/** Messages quote user text (keys, tokens); a line break there would split file:line:col output. */
+export function oneLine(message: string): string {
+  return message.replace(/\s*[\r\n\u2028\u2029]\s*/g, " ");
+}
+
 /** 1-based line and column of a character offset. */
 export function positionAt(lc: LineCounter, offset: number): { line: number; col: number } {
   const { line, col } = lc.linePos(Math.max(0, offset));
   return { line, col };
 }
 
-/** Where a NUL byte or the first over-deep flow bracket is, without running the parser. */
+/**
+ * A run of compact block indicators (`- - - x`, `? ? x`) nests one level each on a single line;
+ * a few MB of them make the parser build a huge tree (and run out of memory) before its own
+ * depth guard reports anything.
+ */
+const BLOCK_RUN = new RegExp(`[ ]*(?:[-?:][ \\t]+){${MAX_FLOW_DEPTH}}(?=[-?:][ \\t])`, "y");
+
+/** Where a NUL byte or the first over-deep flow bracket or block run is, without running the parser. */
 function prescan(text: string): { offset: number; message: string } | undefined {
   const nul = text.indexOf("\u0000");
   if (nul >= 0) {
@@ -50,11 +62,24 @@ function prescan(text: string): { offset: number; message: string } | undefined 
   let comment = false;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
+    // Checked whatever the bracket count says: a stray '[' in a plain scalar must not hide a run.
+    if (i === 0 || text[i - 1] === "\n") {
+      BLOCK_RUN.lastIndex = i;
+      const run = BLOCK_RUN.exec(text);
+      if (run) {
+        return {
+          offset: i + run[0].length,
+          message: `YAML nests deeper than ${MAX_FLOW_DEPTH} levels here; a manifest needs a few levels (models > model > variants)`,
+        };
+      }
+    }
     if (comment) {
       comment = c !== "\n";
     } else if (quote !== undefined) {
       if (c === "\\" && quote === '"') {
         i++;
+      } else if (c === "'" && quote === "'" && text[i + 1] === "'") {
+        i++; // '' is an escaped quote inside a single-quoted scalar, not its end
       } else if (c === quote) {
         quote = undefined;
       }
@@ -121,7 +146,14 @@ export function readYaml(
   const diagnostics: Diagnostic[] = [];
   let doc: Document.Parsed;
   try {
-    doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+    doc = parseDocument(text, {
+      lineCounter,
+      uniqueKeys: true,
+      prettyErrors: false,
+      strict: true,
+      // Problems come back as diagnostics; a process warning would break file:line:col output.
+      logLevel: "error",
+    });
   } catch (err) {
     return {
       sound: false,
@@ -132,7 +164,7 @@ export function readYaml(
   }
   for (const e of [...doc.errors, ...doc.warnings]) {
     const pos = positionAt(lineCounter, e.pos[0]);
-    const first = e.message.split("\n")[0];
+    const first = oneLine(e.message.split("\n")[0]);
     const message =
       e.code === "DUPLICATE_KEY"
         ? `${first.replace(/\.$/, "")}: each key may appear once in a mapping; remove or rename the repeat`
