@@ -83,15 +83,19 @@ export async function checkImages(
       retries: opts.retries,
       backoffMs: opts.backoffMs,
       timeoutMs: opts.timeoutMs,
+      maxSockets: concurrency,
     });
-    if (wanted.length > 0) {
-      await client.probe();
+    try {
+      if (wanted.length > 0) {
+        await client.probe();
+      }
+      await mapLimit(uniqueRefs(wanted), concurrency, async ({ repository, tag, count }) => {
+        digests.set(key(repository, tag), await client.manifestDigest(repository, tag));
+        progress(count);
+      });
+    } finally {
+      client.close();
     }
-    const unique = uniqueRefs(wanted);
-    await mapLimit(unique, concurrency, async ({ repository, tag, count }) => {
-      digests.set(key(repository, tag), await client.manifestDigest(repository, tag));
-      progress(count);
-    });
     registry = target.host;
   } else {
     const checker = new EcrChecker(target.region, {

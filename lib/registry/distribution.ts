@@ -1,9 +1,10 @@
 // Looks up tags in any OCI registry through the Distribution API: HEAD manifests, token auth, retries.
 //
-// Node's global fetch keeps connections alive, so hundreds of lookups share a few sockets; HEAD
-// (not GET) because a HEAD never counts as a pull against registry rate limits.
+// Connections are kept alive, so hundreds of lookups share a few sockets; HEAD (not GET) because a
+// HEAD never counts as a pull against registry rate limits.
 
 import { createHash } from "node:crypto";
+import { HttpTransport, type HttpResponse } from "./http";
 import { MANIFEST_MEDIA_TYPES, RegistryError } from "./types";
 
 export interface DistributionClientOptions {
@@ -13,6 +14,8 @@ export interface DistributionClientOptions {
   retries?: number;
   backoffMs?: number;
   timeoutMs?: number;
+  /** Connections per registry host (default 32). */
+  maxSockets?: number;
 }
 
 export interface Challenge {
@@ -70,11 +73,8 @@ interface Token {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function errorCode(e: unknown): string {
-  const err = e as { name?: string; code?: string; cause?: { code?: string; name?: string } };
-  if (err?.name === "TimeoutError" || err?.cause?.name === "TimeoutError") {
-    return "TIMEOUT";
-  }
-  return err?.cause?.code ?? err?.code ?? err?.name ?? "unknown";
+  const err = e as { name?: string; code?: string };
+  return err?.code ?? err?.name ?? "unknown";
 }
 
 export class DistributionClient {
@@ -90,6 +90,7 @@ export class DistributionClient {
   private bearer?: { realm: string; service?: string };
   private basic = false;
   private readonly tokens = new Map<string, Promise<Token>>();
+  private readonly transport: HttpTransport;
 
   constructor(
     readonly host: string,
@@ -101,6 +102,12 @@ export class DistributionClient {
     this.backoffMs = opts.backoffMs ?? 250;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.credentials = opts.credentials;
+    this.transport = new HttpTransport(this.timeoutMs, opts.maxSockets);
+  }
+
+  /** Drop the kept-alive connections (they never hold the process open, but tests like it tidy). */
+  close(): void {
+    this.transport.close();
   }
 
   /** `GET /v2/` once: proves this is a registry (so a 404 later really means "missing") and learns its auth. */
@@ -122,7 +129,7 @@ export class DistributionClient {
     let res = await this.send("HEAD", path, { Accept: ACCEPT, ...auth });
     // One round to answer a challenge, one more in case the cached token had just expired.
     for (let round = 0; res.status === 401 && round < 2; round++) {
-      const challenge = parseChallenge(res.headers.get("www-authenticate"));
+      const challenge = parseChallenge(res.header("www-authenticate"));
       if (challenge?.scheme === "bearer" && challenge.params.realm) {
         this.bearer = { realm: challenge.params.realm, service: challenge.params.service };
         scope = challenge.params.scope ?? scope;
@@ -166,12 +173,11 @@ export class DistributionClient {
 
   private async doProbe(): Promise<void> {
     const res = await this.send("GET", "/v2/", {});
-    await res.body?.cancel();
-    if (res.ok) {
+    if (res.status >= 200 && res.status < 300) {
       return;
     }
     if (res.status === 401) {
-      const challenge = parseChallenge(res.headers.get("www-authenticate"));
+      const challenge = parseChallenge(res.header("www-authenticate"));
       if (challenge?.scheme === "bearer" && challenge.params.realm) {
         this.bearer = { realm: challenge.params.realm, service: challenge.params.service };
       } else if (challenge?.scheme === "basic") {
@@ -248,13 +254,13 @@ export class DistributionClient {
     }
     this.stats.tokenRequests++;
     const res = await this.send("GET", url.toString(), headers);
-    const text = await res.text();
+    const text = res.body.toString("utf8");
     if (res.status === 401 || res.status === 403) {
       throw new RegistryError(
         `token service ${url.origin}${url.pathname} of registry ${this.host} refused a token for ${scope} (HTTP ${res.status}): ${this.credentialFix(scope.split(":")[1] ?? scope)}`,
       );
     }
-    if (!res.ok) {
+    if (res.status < 200 || res.status >= 300) {
       throw new RegistryError(
         `token service ${url.origin}${url.pathname} of registry ${this.host} answered HTTP ${res.status} for ${scope}; try again later`,
       );
@@ -281,16 +287,16 @@ export class DistributionClient {
   }
 
   private async digestOf(
-    res: Response,
+    res: HttpResponse,
     path: string,
     headers: Record<string, string>,
     image: string,
   ): Promise<string> {
-    let digest = res.headers.get("docker-content-digest");
+    let digest = res.header("docker-content-digest");
     if (!digest) {
       // A registry may leave the header off a HEAD; the digest is then the hash of the manifest bytes.
       const full = await this.send("GET", path, headers);
-      const bytes = Buffer.from(await full.arrayBuffer());
+      const bytes = full.body;
       if (full.status !== 200) {
         throw new RegistryError(
           `registry ${this.host} answered HEAD ${path} with 200 but GET with HTTP ${full.status}; try again`,
@@ -298,7 +304,7 @@ export class DistributionClient {
         );
       }
       digest =
-        full.headers.get("docker-content-digest") ??
+        full.header("docker-content-digest") ??
         `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
     }
     if (!DIGEST_PATTERN.test(digest)) {
@@ -315,13 +321,13 @@ export class DistributionClient {
     method: "GET" | "HEAD",
     pathOrUrl: string,
     headers: Record<string, string>,
-  ): Promise<Response> {
+  ): Promise<HttpResponse> {
     const url = pathOrUrl.startsWith("/") ? this.baseUrl + pathOrUrl : pathOrUrl;
     for (let attempt = 0; ; attempt++) {
-      let res: Response;
+      let res: HttpResponse;
       try {
         this.stats.requests++;
-        res = await fetch(url, { method, headers, signal: AbortSignal.timeout(this.timeoutMs) });
+        res = await this.transport.request(method, url, headers);
       } catch (e) {
         const code = errorCode(e);
         if (attempt < this.retries && RETRYABLE.has(code)) {
@@ -331,8 +337,7 @@ export class DistributionClient {
         throw new RegistryError(this.networkMessage(method, url, code, attempt + 1));
       }
       if ((res.status === 429 || res.status >= 500) && attempt < this.retries) {
-        await res.body?.cancel();
-        await sleep(this.delay(attempt, res.headers.get("retry-after")));
+        await sleep(this.delay(attempt, res.header("retry-after")));
         continue;
       }
       return res;
