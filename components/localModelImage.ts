@@ -5,6 +5,7 @@ import * as dockerbuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import { dockerBuildArgs } from "../lib/buildEnv";
 import type { ImageSpec } from "../lib/manifest";
+import { buildCacheTag } from "../lib/naming";
 
 export interface RegistryAuth {
   address: pulumi.Input<string>;
@@ -39,7 +40,7 @@ export class LocalModelImage extends pulumi.ComponentResource {
     const { image } = args;
     const repo = pulumi.interpolate`${args.registry}/${image.repositoryName}`;
     this.ref = pulumi.interpolate`${repo}:${image.tag}`;
-    const cacheRef = pulumi.interpolate`${repo}:buildcache-${image.accelerator}`;
+    const cacheRef = pulumi.interpolate`${repo}:${buildCacheTag(image.accelerator, image.revision)}`;
     const secrets =
       image.gated && args.huggingfaceToken !== undefined
         ? { hf_token: pulumi.secret(args.huggingfaceToken) }

@@ -2,6 +2,7 @@
 
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
+import { BUILD_CACHE_TAG_PREFIX } from "../lib/naming";
 
 export interface ModelRepositoryArgs {
   /** `<registryPrefix>/<model>`. */
@@ -22,16 +23,29 @@ export interface ModelRepositoryArgs {
 }
 
 export type LifecycleRule = {
-  tagStatus: "untagged" | "any";
+  tagStatus: "untagged" | "tagged" | "any";
+  tagPrefixList?: string[];
   maximumAgeLimit: number;
   description: string;
 };
 
-/** Untagged leftovers always expire; dev also expires everything past its age (the `any` rule goes last). */
+/** Build-cache tags older than this are expired: a new revision writes a new cache tag anyway. */
+export const BUILD_CACHE_EXPIRY_DAYS = 30;
+
+/**
+ * Build-cache tags and untagged leftovers always expire; dev also expires everything past its age
+ * (ECR requires the `any` rule to come last).
+ */
 export function lifecycleRules(
   args: Pick<ModelRepositoryArgs, "imageExpiryDays" | "untaggedExpiryDays">,
 ): LifecycleRule[] {
   const rules: LifecycleRule[] = [
+    {
+      tagStatus: "tagged",
+      tagPrefixList: [BUILD_CACHE_TAG_PREFIX],
+      maximumAgeLimit: BUILD_CACHE_EXPIRY_DAYS,
+      description: `Expire build-cache tags after ${BUILD_CACHE_EXPIRY_DAYS} days`,
+    },
     {
       tagStatus: "untagged",
       maximumAgeLimit: args.untaggedExpiryDays,

@@ -43,3 +43,14 @@ export function ociTagUri(registry: string, repository: string, tag: string): st
 export function ociDigestUri(registry: string, repository: string, digest: string): string {
   return `oci://${registry}/${repository}@${digest}`;
 }
+
+/** Tags of the registry build cache start with this; the repository lifecycle expires them. */
+export const BUILD_CACHE_TAG_PREFIX = "buildcache-";
+
+/**
+ * The build-cache tag of one variant and revision (the same rule as buildspec.yml's `cache_ref`):
+ * written once per revision, so IMMUTABLE repositories accept it.
+ */
+export function buildCacheTag(accelerator: Accelerator, revision: string): string {
+  return `${BUILD_CACHE_TAG_PREFIX}${accelerator}-${revision.replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, 40)}`;
+}

@@ -64,11 +64,13 @@ describe("program with the local builder", function () {
         MAX_LAYER_BYTES: "10737418240",
         BASE_IMAGE: "public.ecr.aws/docker/library/busybox:1.37.0",
       });
-      assert.deepEqual(image.cacheFrom, [{ registry: { ref: `${ref}:buildcache-cpu` } }]);
+      assert.deepEqual(image.cacheFrom, [
+        { registry: { ref: `${ref}:buildcache-cpu-7ae557604adf67be50417f59c2c2f167def9a775` } },
+      ]);
       assert.deepEqual(image.cacheTo, [
         {
           registry: {
-            ref: `${ref}:buildcache-cpu`,
+            ref: `${ref}:buildcache-cpu-7ae557604adf67be50417f59c2c2f167def9a775`,
             mode: "max",
             imageManifest: true,
             ociMediaTypes: true,

@@ -102,6 +102,12 @@ describe("program (index.ts under mocks)", function () {
         lifecyclePolicy: {
           rules: [
             {
+              tagStatus: "tagged",
+              tagPrefixList: ["buildcache-"],
+              maximumAgeLimit: 30,
+              description: "Expire build-cache tags after 30 days",
+            },
+            {
               tagStatus: "untagged",
               maximumAgeLimit: 1,
               description: "Expire untagged images after 1 days",
@@ -351,6 +357,12 @@ describe("program (index.ts under mocks)", function () {
         assert.equal(r.inputs.forceDelete, false);
         assert.deepEqual(r.inputs.imageScanningConfiguration, { scanOnPush: true });
         assert.deepEqual((r.inputs.lifecyclePolicy as { rules: unknown[] }).rules, [
+          {
+            tagStatus: "tagged",
+            tagPrefixList: ["buildcache-"],
+            maximumAgeLimit: 30,
+            description: "Expire build-cache tags after 30 days",
+          },
           {
             tagStatus: "untagged",
             maximumAgeLimit: 1,
