@@ -311,16 +311,20 @@ export function expandImages(
   );
 }
 
+/** Checking stops once this many problems are known: a file that broken needs fixing first, not a full list. */
+export const MAX_COLLECTED = 1000;
+
 function truncate(list: Diagnostic[]): Diagnostic[] {
   const sorted = sortDiagnostics(list);
   if (sorted.length <= MAX_DIAGNOSTICS) {
     return sorted;
   }
   const last = sorted[MAX_DIAGNOSTICS - 1];
-  return [
-    ...sorted.slice(0, MAX_DIAGNOSTICS),
-    { ...last, message: `and ${sorted.length - MAX_DIAGNOSTICS} more problems (fix these first)` },
-  ];
+  const more =
+    list.length >= MAX_COLLECTED
+      ? `and more problems (checking stopped after ${MAX_COLLECTED}); fix these first`
+      : `and ${sorted.length - MAX_DIAGNOSTICS} more problems (fix these first)`;
+  return [...sorted.slice(0, MAX_DIAGNOSTICS), { ...last, message: more }];
 }
 
 /**
@@ -384,6 +388,9 @@ export function parseManifest(
   const models: ModelSpec[] = [];
   const names = new Map<string, number>();
   list.forEach((raw, i) => {
+    if (r.list.length >= MAX_COLLECTED) {
+      return;
+    }
     // tag and revision keep the user's text: `tag: 1.10` is "1.10", never the number 1.1.
     const entry = isObject(raw) ? { ...raw } : raw;
     if (isObject(entry)) {

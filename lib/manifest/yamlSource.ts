@@ -104,6 +104,20 @@ function prescan(text: string): { offset: number; message: string } | undefined 
 /** Faults after which the document's structure is still sound, so validation can go on. */
 export const SOFT_YAML_ERRORS = new Set(["DUPLICATE_KEY"]);
 
+/** Where the first byte sequence that is not UTF-8 decodes (as U+FFFD), if any. */
+function invalidUtf8(bytes: Buffer, text: string): { offset: number; message: string } | undefined {
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return undefined;
+  } catch {
+    return {
+      offset: Math.max(0, text.indexOf("\uFFFD")),
+      message:
+        "the file is not UTF-8 text (an invalid byte sequence starts here); save the manifest as UTF-8",
+    };
+  }
+}
+
 /**
  * Parse YAML text. Returns the document when it could be read as a single YAML document, plus
  * every problem positioned; `sound` says whether the structure can be trusted for further checks.
@@ -128,7 +142,7 @@ export function readYaml(
   }
   const text = typeof input === "string" ? input : input.toString("utf8");
   const lineCounter = new LineCounter();
-  const early = prescan(text);
+  const early = prescan(text) ?? (typeof input === "string" ? undefined : invalidUtf8(input, text));
   if (early !== undefined) {
     // Positions still need the line table, which the parser fills as it reads.
     const lc = new LineCounter();
