@@ -792,7 +792,22 @@ const CASES: Case[] = [
   {
     name: "invalid UTF-8 without NUL bytes",
     yaml: Buffer.from([0xff, 0xfe, 0x41, 0x0a]),
-    expect: [{ line: 1, col: 1, match: /^the manifest's top level is a string/ }],
+    expect: [
+      {
+        line: 1,
+        col: 1,
+        match: /^the file is not UTF-8 text \(an invalid byte sequence starts here\)/,
+      },
+    ],
+  },
+  {
+    name: "invalid UTF-8 after valid lines: positioned at the bad byte",
+    yaml: Buffer.concat([
+      Buffer.from("models:\n  - name: caf"),
+      Buffer.from([0xe9]),
+      Buffer.from("\n"),
+    ]),
+    expect: [{ line: 2, col: 14, match: /^the file is not UTF-8 text/ }],
   },
   {
     name: "100 nested flow brackets: at the 65th",
