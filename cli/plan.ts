@@ -163,6 +163,11 @@ export function loadSelection(
     }
     target = { kind: "ecr", region, ...(flags.account ? { registryId: flags.account } : {}) };
   }
+  if (target.kind === "ecr") {
+    // The SDK's node-version notice would land in the middle of the CLI's own stderr; package.json's
+    // engines field is where the supported node version is stated.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  }
 
   const file =
     flags.manifest ?? path.relative(process.cwd(), path.resolve(PROJECT_DIR, settings.manifest));
