@@ -9,7 +9,7 @@ import { main } from "../cli/main";
 import { type ImageSpec, parseManifest } from "../lib/manifest";
 import { BATCH_GET_IMAGE_MAX, checkImages, RegistryError } from "../lib/registry";
 import { defaultSettings } from "../lib/settings";
-import { AwsEmulator, AwsError, startAwsEmulator } from "./support/awsEmulator";
+import { AwsEmulator, startAwsEmulator } from "./support/awsEmulator";
 
 const ROOT = path.resolve(__dirname, "..");
 const SHA = "3145e03a9fd4cdd7cd953c34d9bbf7ad606122ca";
