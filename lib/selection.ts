@@ -17,6 +17,9 @@ export function selectImages(
   const known = new Set(images.map((i) => i.model));
   const problems = wanted
     .filter((n) => !known.has(n))
-    .map((n) => `onlyModels names '${n}', which is not in the manifest (models: ${[...known].join(", ")})`);
+    .map(
+      (n) =>
+        `onlyModels names '${n}', which is not in the manifest (models: ${[...known].join(", ")})`,
+    );
   return { images: images.filter((i) => wanted.includes(i.model)), problems };
 }
