@@ -13,6 +13,7 @@ import {
   RegistryError,
   type RegistryTarget,
 } from "../lib/registry";
+import { selectImages } from "../lib/selection";
 import { SETTINGS, type StackSettings } from "../lib/settings";
 import { listStacks, readStackFile } from "../lib/stackFile";
 import { EXIT, parse, PROJECT_DIR, UsageError } from "./args";
@@ -26,7 +27,8 @@ selection (shared with 'kserve'):
   --stack S               stack whose Pulumi.<stack>.yaml gives the settings (default dev)
   --manifest F            manifest file (default: the stack's 'manifest' setting)
   --registry-prefix P     override the stack's registryPrefix
-  --tag-suffix S          override the stack's tagSuffix (CI: e.g. -pr-123)
+  --tag-suffix=S          override the stack's tagSuffix (CI: e.g. --tag-suffix=-pr-123)
+                          The stack's onlyModels narrows the list, as it does for 'pulumi up'.
 registry (default: the stack's 'registry' setting, else the stack's ECR registry):
   --registry HOST[:PORT]  any OCI registry, through the Distribution API (HTTPS; HTTP for
                           localhost/127.x); REGISTRY_USERNAME/REGISTRY_PASSWORD for a login
@@ -195,7 +197,13 @@ export function loadSelection(
     );
     return EXIT.failed;
   }
-  return { settings, manifestFile: file, images: result.images, target, stackRegistry };
+  // The stack's onlyModels narrows the catalogue exactly as the program does.
+  const selected = selectImages(result.images, settings.onlyModels);
+  if (selected.problems.length > 0) {
+    selected.problems.forEach((p) => err.write(`${stackFile.file}: ${p}\n`));
+    return EXIT.failed;
+  }
+  return { settings, manifestFile: file, images: selected.images, target, stackRegistry };
 }
 
 /** A progress line on a terminal once checks take more than a second; silent otherwise. */

@@ -11,6 +11,7 @@ import { main } from "../cli/main";
 import { type ImageSpec, parseManifest } from "../lib/manifest";
 import { checkImages, RegistryError } from "../lib/registry";
 import { defaultSettings } from "../lib/settings";
+import { listStacks, readStackFile } from "../lib/stackFile";
 import { type LayoutImage, pushImage, writeOciLayout } from "./support/ociImage";
 import { freePort, type LocalRegistry, startRegistry } from "./support/registry";
 import { requireTools } from "./support/tools";
@@ -537,7 +538,7 @@ describe("plan against a local registry", function () {
       assert.equal(r.code, 1);
       assert.match(
         r.err,
-        /answered 404: 127\.0\.0\.1:\d+ does not speak the OCI Distribution API; check --registry/,
+        /answered 404: 127\.0\.0\.1:\d+ does not speak the OCI Distribution API; check the registry address/,
       );
     });
   });
@@ -580,6 +581,53 @@ describe("plan against a local registry", function () {
       assert.equal(missing.code, 1);
       assert.match(missing.err, /none\.yaml: cannot read the manifest: no such file/);
     });
+  });
+
+  it("a stack's onlyModels narrows the list exactly as for pulumi up", async function () {
+    const narrowed = listStacks(ROOT)
+      .map((name) => readStackFile(ROOT, name))
+      .find((st) => st.diagnostics.length === 0 && st.settings.onlyModels.trim() !== "");
+    if (!narrowed) {
+      this.skip();
+    }
+    const only = narrowed.settings.onlyModels
+      .split(",")
+      .map((n) => n.trim())
+      .filter((n) => n !== "");
+    const file = path.join(dir, "only.yaml");
+    fs.writeFileSync(
+      file,
+      MANIFEST +
+        only
+          .map((n) => `  - {name: ${n}, source: org/${n}, revision: ${SHA}, tag: "9.9.9"}`)
+          .join("\n") +
+        "\n",
+    );
+    const flags = ["--stack", narrowed.settings.stack, "--registry", registry.host];
+    const r = await run([
+      "plan",
+      "--manifest",
+      file,
+      "--registry-prefix",
+      PREFIX,
+      "--tag-suffix",
+      "",
+      ...flags,
+      "--json",
+    ]);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(
+      JSON.parse(r.out).map((e: { model: string }) => e.model),
+      only,
+    );
+    const without = await run([...base(), ...flags]);
+    assert.equal(without.code, 1);
+    assert.match(
+      without.err,
+      new RegExp(
+        `Pulumi\\.${narrowed.settings.stack}\\.yaml: onlyModels names '${only[0]}', which is not in the manifest`,
+      ),
+    );
   });
 
   it("200 images in well under a second (bounded concurrency, kept-alive connections)", async () => {

@@ -192,7 +192,7 @@ export class DistributionClient {
     }
     if (res.status === 404) {
       throw new RegistryError(
-        `${this.baseUrl}/v2/ answered 404: ${this.host} does not speak the OCI Distribution API; check --registry (host[:port] of the registry, no path)`,
+        `${this.baseUrl}/v2/ answered 404: ${this.host} does not speak the OCI Distribution API; check the registry address (host[:port], no path: --registry or the stack's registry setting)`,
       );
     }
     throw new RegistryError(
@@ -354,10 +354,10 @@ export class DistributionClient {
     const what = `${method} ${url}`;
     const after = tries > 1 ? ` after ${tries} tries` : "";
     if (code === "ECONNREFUSED") {
-      return `cannot reach registry ${this.host}: connection refused (${what}). Is the registry running and listening there? Check --registry; plan never reports an unreachable registry's images as missing`;
+      return `cannot reach registry ${this.host}: connection refused (${what}). Is the registry running and listening there? (an unreachable registry's images are never reported as missing)`;
     }
     if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
-      return `cannot resolve the registry host in ${url} (${code}); check --registry and your DNS`;
+      return `cannot resolve the registry host in ${url} (${code}); check the registry address and your DNS`;
     }
     if (code === "TIMEOUT" || code.includes("TIMEOUT") || code === "ETIMEDOUT") {
       return `registry ${this.host} did not answer within ${this.timeoutMs / 1000} s${after} (${what}); check the network path to the registry`;
