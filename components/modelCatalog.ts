@@ -67,7 +67,9 @@ export class ModelCatalog extends pulumi.ComponentResource {
     const built = args.images.filter((i) => !i.skipped);
     if (args.huggingfaceToken === undefined && built.some((i) => i.gated)) {
       // parseManifest already rejects this; the check keeps the component safe on its own.
-      throw new pulumi.RunError(`gated models need the huggingface-token config on stack '${s.stack}'`);
+      throw new pulumi.RunError(
+        `gated models need the huggingface-token config on stack '${s.stack}'`,
+      );
     }
     // A local build into a non-ECR registry must not touch AWS at all: no resource, no call.
     const usesAws = s.builder === "codebuild" || s.registry === "";
@@ -113,7 +115,11 @@ export class ModelCatalog extends pulumi.ComponentResource {
       if (args.huggingfaceToken !== undefined) {
         this.token = new HuggingfaceToken(
           `${name}-hf-token`,
-          { token: args.huggingfaceToken, recoveryWindowInDays: s.retainRepositoriesOnDestroy ? 30 : 0, tags },
+          {
+            token: args.huggingfaceToken,
+            recoveryWindowInDays: s.retainRepositoriesOnDestroy ? 30 : 0,
+            tags,
+          },
           { parent: this },
         );
       }
@@ -137,11 +143,16 @@ export class ModelCatalog extends pulumi.ComponentResource {
           { parent: this, dependsOn: usesAws ? [this.repositories[image.model]] : [] },
         );
         this.localImages[image.name] = local;
-        results[image.name] = { uri: pulumi.interpolate`oci://${local.ref}`, digestUri: pulumi.interpolate`oci://${local.digestRef}` };
+        results[image.name] = {
+          uri: pulumi.interpolate`oci://${local.ref}`,
+          digestUri: pulumi.interpolate`oci://${local.digestRef}`,
+        };
       }
     }
 
-    this.modelUris = pulumi.all(Object.fromEntries(Object.entries(results).map(([n, r]) => [n, r.uri])));
+    this.modelUris = pulumi.all(
+      Object.fromEntries(Object.entries(results).map(([n, r]) => [n, r.uri])),
+    );
     this.modelDigestUris = pulumi.all(
       Object.fromEntries(Object.entries(results).map(([n, r]) => [n, r.digestUri])),
     );
