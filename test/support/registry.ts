@@ -69,7 +69,9 @@ export async function startRegistry(): Promise<LocalRegistry> {
     }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`docker-registry did not answer on ${host} within 15 s: ${stderr.slice(-500)}`);
+      throw new Error(
+        `docker-registry did not answer on ${host} within 15 s: ${stderr.slice(-500)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
