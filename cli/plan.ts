@@ -224,6 +224,7 @@ export function progressLine(err: NodeJS.WritableStream, label: string) {
     },
     clear() {
       if (shown) {
+        shown = false;
         err.write("\r\x1b[K");
       }
     },
@@ -241,8 +242,8 @@ export async function runCheck(
       onProgress: (d, t) => progress.update(d, t),
     });
   } catch (e) {
+    progress.clear();
     if (e instanceof RegistryError) {
-      progress.clear();
       err.write(`error: ${e.message}\n`);
       return EXIT.failed;
     }

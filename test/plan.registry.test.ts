@@ -8,6 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Writable } from "node:stream";
 import { main } from "../cli/main";
+import { progressLine } from "../cli/plan";
 import { type ImageSpec, parseManifest } from "../lib/manifest";
 import { checkImages, RegistryError } from "../lib/registry";
 import { defaultSettings } from "../lib/settings";
@@ -644,5 +645,32 @@ describe("plan against a local registry", function () {
     assert.equal(result.checks.filter((c) => c.status === "missing").length, 200);
     console.log(`      200 lookups in ${ms.toFixed(0)} ms`);
     assert.ok(ms < 1000, `200 lookups took ${ms} ms`);
+  });
+});
+
+describe("plan progress line", () => {
+  const stream = (isTTY: boolean, chunks: string[]) =>
+    ({ isTTY, write: (s: string) => chunks.push(s) > 0 }) as unknown as NodeJS.WritableStream;
+
+  it("appears on a terminal only once checks take over a second, and is cleared", async () => {
+    const tty: string[] = [];
+    const pipe: string[] = [];
+    const onTty = progressLine(stream(true, tty), "checking images");
+    const onPipe = progressLine(stream(false, pipe), "checking images");
+    onTty.update(1, 10);
+    assert.deepEqual(tty, [], "nothing in the first second");
+    await new Promise((r) => setTimeout(r, 1050));
+    for (const p of [onTty, onPipe]) {
+      p.update(5, 10);
+      p.update(10, 10);
+      p.clear();
+      p.clear();
+    }
+    assert.deepEqual(tty, [
+      "\rchecking images 5/10…\x1b[K",
+      "\rchecking images 10/10…\x1b[K",
+      "\r\x1b[K",
+    ]);
+    assert.deepEqual(pipe, []);
   });
 });
