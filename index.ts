@@ -17,6 +17,8 @@ const catalog = new ModelCatalog("models", {
 export const modelUris = catalog.modelUris;
 /** image name -> `oci://…@sha256:…`: the exact weights, immune to a re-pushed tag. */
 export const modelDigestUris = catalog.modelDigestUris;
+/** image name -> InferenceService YAML pinned to the digest (`hf://` for downloadAtRuntime images). */
+export const kserveManifests = catalog.kserveManifests;
 /** model -> ECR repository URL. */
 export const repositories = catalog.repositoryUrls;
 /** image name -> CodeBuild project name (`aws codebuild list-builds-for-project --project-name ...`). */

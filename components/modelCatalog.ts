@@ -2,6 +2,7 @@
 
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { renderKServe, toYaml } from "../lib/kserve";
 import type { ImageSpec } from "../lib/manifest";
 import { ecrRegistryHost } from "../lib/naming";
 import type { StackSettings } from "../lib/settings";
@@ -51,6 +52,8 @@ export class ModelCatalog extends pulumi.ComponentResource {
   readonly modelUris: pulumi.Output<Record<string, string>>;
   /** image name -> `oci://<registry>/<repo>@sha256:…`, from the built or adopted image. */
   readonly modelDigestUris: pulumi.Output<Record<string, string>>;
+  /** image name -> InferenceService YAML (digest-pinned; `hf://` for downloadAtRuntime images). */
+  readonly kserveManifests: pulumi.Output<Record<string, string>>;
   /** model -> repository URL. */
   readonly repositoryUrls: pulumi.Output<Record<string, string>>;
   /** image name -> CodeBuild project name (empty with the local builder). */
@@ -156,6 +159,9 @@ export class ModelCatalog extends pulumi.ComponentResource {
     this.modelDigestUris = pulumi.all(
       Object.fromEntries(Object.entries(results).map(([n, r]) => [n, r.digestUri])),
     );
+    this.kserveManifests = this.modelDigestUris.apply((digests) =>
+      renderManifests(args.images, digests, this),
+    );
     this.repositoryUrls = pulumi.all(repoUrls);
     this.skippedImages = Object.fromEntries(
       args.images.filter((i) => i.skipped).map((i) => [i.name, `hf://${i.source}`]),
@@ -163,6 +169,7 @@ export class ModelCatalog extends pulumi.ComponentResource {
     this.registerOutputs({
       modelUris: this.modelUris,
       modelDigestUris: this.modelDigestUris,
+      kserveManifests: this.kserveManifests,
       repositories: this.repositoryUrls,
       codeBuildProjects: this.codeBuildProjects,
       skippedImages: this.skippedImages,
@@ -233,4 +240,28 @@ export class ModelCatalog extends pulumi.ComponentResource {
 function ecrAuth(parent: pulumi.Resource, registry: pulumi.Output<string>): RegistryAuth {
   const token = aws.ecr.getAuthorizationTokenOutput({}, { parent });
   return { address: registry, username: token.userName, password: pulumi.secret(token.password) };
+}
+
+/**
+ * The same InferenceService documents `npm run kserve -- --pin-digest` prints. An image KServe
+ * cannot name (a model name starting with a digit) gets a warning instead of failing the update.
+ */
+function renderManifests(
+  images: readonly ImageSpec[],
+  digestUris: Record<string, string>,
+  parent: pulumi.Resource,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const image of images) {
+    const uri = image.skipped ? undefined : digestUris[image.name];
+    if (!image.skipped && uri === undefined) {
+      continue;
+    }
+    try {
+      out[image.name] = toYaml(renderKServe(image, uri, { kinds: ["isvc"] }));
+    } catch (err) {
+      pulumi.log.warn(`no KServe manifest for ${image.name}: ${(err as Error).message}`, parent);
+    }
+  }
+  return out;
 }

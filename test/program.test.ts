@@ -3,6 +3,7 @@
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
 import { ACCOUNT, byType, mockDigest } from "./support/pulumiMocks";
 import {
   countByType,
@@ -311,6 +312,40 @@ describe("program (index.ts under mocks)", function () {
       });
       assert.deepEqual(plaintextPaths(run.outputs, TOKEN), []);
       assert.ok(!JSON.stringify(run.outputs).includes(TOKEN));
+    });
+
+    it("exports digest-pinned InferenceService YAML per image, hf:// for downloadAtRuntime", () => {
+      const manifests = run.outputs.kserveManifests as Record<string, string>;
+      assert.deepEqual(Object.keys(manifests).sort(), [
+        "both",
+        "both-cuda",
+        "gated-gpu-cuda",
+        "runtime-only",
+        "small",
+      ]);
+      const cuda = parse(manifests["both-cuda"]) as {
+        kind: string;
+        metadata: { name: string };
+        spec: {
+          predictor: {
+            model: { storageUri: string; resources: { limits: Record<string, string> } };
+          };
+        };
+      };
+      assert.equal(cuda.kind, "InferenceService");
+      assert.equal(cuda.metadata.name, "both-cuda");
+      assert.equal(
+        cuda.spec.predictor.model.storageUri,
+        `oci://${REGISTRY}/kserve-models-dev/both@${mockDigest("kserve-models-dev/both", "2.1-cuda")}`,
+      );
+      assert.equal(cuda.spec.predictor.model.resources.limits["nvidia.com/gpu"], "1");
+      const runtime = parse(manifests["runtime-only"]) as {
+        spec: { predictor: { model: { storageUri: string } } };
+      };
+      assert.equal(
+        runtime.spec.predictor.model.storageUri,
+        "hf://vendor/huge-model:00112233445566778899aabbccddeeff00112233",
+      );
     });
 
     it("checks each image's tag with a ModelImage wired to its project, repository and source version", () => {
