@@ -38,6 +38,9 @@ export async function startRegistry(): Promise<LocalRegistry> {
       "version: 0.1",
       "log:",
       "  level: error",
+      // The access log would fill a pipe nobody drains while a test blocks in execFileSync.
+      "  accesslog:",
+      "    disabled: true",
       "storage:",
       "  filesystem:",
       `    rootdirectory: ${path.join(root, "data")}`,
@@ -48,16 +51,19 @@ export async function startRegistry(): Promise<LocalRegistry> {
       "",
     ].join("\n"),
   );
+  // stderr goes to a file, not a pipe: a parent blocked in a sync call cannot stall the registry.
+  const logFile = path.join(root, "registry.log");
+  const log = fs.openSync(logFile, "w");
   const child: ChildProcess = spawn("docker-registry", ["serve", config], {
-    stdio: ["ignore", "ignore", "pipe"],
+    stdio: ["ignore", "ignore", log],
   });
-  let stderr = "";
-  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  fs.closeSync(log);
+  const readLog = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "");
   const host = `127.0.0.1:${port}`;
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (child.exitCode !== null) {
-      throw new Error(`docker-registry exited with ${child.exitCode}: ${stderr.slice(-500)}`);
+      throw new Error(`docker-registry exited with ${child.exitCode}: ${readLog().slice(-500)}`);
     }
     try {
       const res = await fetch(`http://${host}/v2/`);
@@ -70,7 +76,7 @@ export async function startRegistry(): Promise<LocalRegistry> {
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
       throw new Error(
-        `docker-registry did not answer on ${host} within 15 s: ${stderr.slice(-500)}`,
+        `docker-registry did not answer on ${host} within 15 s: ${readLog().slice(-500)}`,
       );
     }
     await new Promise((r) => setTimeout(r, 100));
