@@ -1,9 +1,8 @@
 // `plan`: which of the manifest's images the registry already holds, and which `pulumi up` would build.
 
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { formatDiagnostic } from "../lib/diagnostics";
-import { type ImageSpec, parseManifest } from "../lib/manifest";
+import type { ImageSpec } from "../lib/manifest";
 import {
   checkImages,
   type CheckResult,
@@ -17,6 +16,7 @@ import { selectImages } from "../lib/selection";
 import { SETTINGS, type StackSettings } from "../lib/settings";
 import { listStacks, readStackFile } from "../lib/stackFile";
 import { EXIT, parse, PROJECT_DIR, UsageError } from "./args";
+import { loadManifest } from "./manifestInput";
 
 export const PLAN_USAGE = `usage: plan [--stack S] [--manifest F] [--registry HOST[:PORT]] [--json]
 
@@ -173,28 +173,15 @@ export function loadSelection(
 
   const file =
     flags.manifest ?? path.relative(process.cwd(), path.resolve(PROJECT_DIR, settings.manifest));
-  let text: Buffer;
-  try {
-    text = fs.readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === "ENOENT"
-        ? "no such file"
-        : code === "EISDIR"
-          ? "is a directory"
-          : (code ?? "unreadable");
-    err.write(
-      `${file}: cannot read the manifest: ${why}${flags.manifest === undefined ? ` (the 'manifest' setting of stack '${stack}'; pass --manifest to choose another)` : ""}\n`,
-    );
-    return EXIT.failed;
-  }
-  const result = parseManifest(file, text, settings);
-  if (result.diagnostics.length > 0) {
-    result.diagnostics.forEach((d) => err.write(formatDiagnostic(d) + "\n"));
-    err.write(
-      `${file}: ${result.diagnostics.length} problem${result.diagnostics.length === 1 ? "" : "s"}\n`,
-    );
+  const result = loadManifest(
+    file,
+    settings,
+    err,
+    flags.manifest === undefined
+      ? ` (the 'manifest' setting of stack '${stack}'; pass --manifest to choose another)`
+      : "",
+  );
+  if (result === undefined) {
     return EXIT.failed;
   }
   // The stack's onlyModels narrows the catalogue exactly as the program does.

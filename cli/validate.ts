@@ -1,10 +1,10 @@
 // `validate <file> [--stack S]`: checks a manifest, printing every problem as file:line:col.
 
-import * as fs from "node:fs";
 import { formatDiagnostic } from "../lib/diagnostics";
-import { parseManifest, summarize } from "../lib/manifest";
+import { summarize } from "../lib/manifest";
 import { listStacks, readStackFile } from "../lib/stackFile";
 import { EXIT, parse, PROJECT_DIR, UsageError } from "./args";
+import { loadManifest } from "./manifestInput";
 
 export const VALIDATE_USAGE = `usage: validate <manifest.yaml> [--stack <stack>]
 
@@ -48,24 +48,8 @@ export function validate(
     }
     rules = stack.settings;
   }
-  let text: Buffer;
-  try {
-    text = fs.readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === "ENOENT"
-        ? "no such file"
-        : code === "EISDIR"
-          ? "is a directory"
-          : (code ?? "unreadable");
-    err.write(`${file}: cannot read the manifest: ${why}\n`);
-    return EXIT.failed;
-  }
-  const result = parseManifest(file, text, rules);
-  if (result.diagnostics.length > 0) {
-    // Only positioned lines: editors and CI problem matchers read stderr line by line.
-    result.diagnostics.forEach((d) => err.write(formatDiagnostic(d) + "\n"));
+  const result = loadManifest(file, rules, err);
+  if (result === undefined) {
     return EXIT.failed;
   }
   const where = rules ? ` (stack ${rules.stack})` : "";

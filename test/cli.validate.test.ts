@@ -5,10 +5,9 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Writable } from "node:stream";
-import { main } from "../cli/main";
 import { parseManifest, summarize } from "../lib/manifest";
 import { readStackFile } from "../lib/stackFile";
+import { runCli } from "./support/cli";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 const MODELS = path.join(PROJECT_DIR, "models.yaml");
@@ -22,25 +21,10 @@ interface Run {
   stderr: string;
 }
 
-class Capture extends Writable {
-  text = "";
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
 /** The CLI in this process: the same `main` the binary runs, with its streams captured. */
 async function runInProcess(args: string[]): Promise<Run> {
-  const out = new Capture();
-  const err = new Capture();
-  // main's streams are typed as process.stdout/stderr; a Writable is all it uses.
-  const code = await main(
-    args,
-    out as unknown as Parameters<typeof main>[1],
-    err as unknown as Parameters<typeof main>[2],
-  );
-  return { code, stdout: out.text, stderr: err.text };
+  const { code, out, err } = await runCli(args);
+  return { code, stdout: out, stderr: err };
 }
 
 /** The real process, as CI and users run it. */

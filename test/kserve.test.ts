@@ -6,10 +6,8 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Writable } from "node:stream";
 import Ajv, { type ValidateFunction } from "ajv";
 import { parse, parseAllDocuments } from "yaml";
-import { main } from "../cli/main";
 import {
   hfUri,
   ISVC_NAME_PATTERN,
@@ -21,6 +19,7 @@ import {
 } from "../lib/kserve";
 import { type ImageSpec, parseManifest } from "../lib/manifest";
 import { defaultSettings } from "../lib/settings";
+import { runCli } from "./support/cli";
 
 const KSERVE_DIR = path.resolve(__dirname, "../../shared/kserve");
 const CRD_FILES: Record<string, string> = {
@@ -388,28 +387,8 @@ describe("kserve renderer", function () {
 
 // ---- the CLI --------------------------------------------------------------------------------
 
-function sink(): Writable & { text(): string } {
-  const chunks: Buffer[] = [];
-  const w = new Writable({
-    write(chunk, _enc, cb) {
-      chunks.push(Buffer.from(chunk));
-      cb();
-    },
-  }) as Writable & { text(): string };
-  w.text = () => Buffer.concat(chunks).toString("utf8");
-  return w;
-}
-
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = sink();
-  const err = sink();
-  const code = await main(
-    argv,
-    out as unknown as typeof process.stdout,
-    err as unknown as typeof process.stderr,
-  );
-  return { code, out: out.text(), err: err.text() };
-}
+/** The CLI in process, streams captured. */
+const run = runCli;
 
 /** A registry that answers from a table: just enough of the Distribution API for `kserve --pin-digest`. */
 async function fakeRegistry(tags: Record<string, string>) {

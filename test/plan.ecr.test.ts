@@ -4,12 +4,11 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Writable } from "node:stream";
-import { main } from "../cli/main";
 import { type ImageSpec, parseManifest } from "../lib/manifest";
 import { BATCH_GET_IMAGE_MAX, checkImages, RegistryError } from "../lib/registry";
 import { defaultSettings } from "../lib/settings";
 import { AwsEmulator, startAwsEmulator } from "./support/awsEmulator";
+import { runCli } from "./support/cli";
 
 const ROOT = path.resolve(__dirname, "..");
 const SHA = "3145e03a9fd4cdd7cd953c34d9bbf7ad606122ca";
@@ -44,28 +43,8 @@ models:
 
 const d = (n: number) => `sha256:${String(n).padStart(2, "0").repeat(32)}`;
 
-function sink(): Writable & { text(): string } {
-  const chunks: Buffer[] = [];
-  const w = new Writable({
-    write(chunk, _enc, cb) {
-      chunks.push(Buffer.from(chunk));
-      cb();
-    },
-  }) as Writable & { text(): string };
-  w.text = () => Buffer.concat(chunks).toString("utf8");
-  return w;
-}
-
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = sink();
-  const err = sink();
-  const code = await main(
-    argv,
-    out as unknown as typeof process.stdout,
-    err as unknown as typeof process.stderr,
-  );
-  return { code, out: out.text(), err: err.text() };
-}
+/** The CLI in process, streams captured. */
+const run = runCli;
 
 function cli(
   args: string[],

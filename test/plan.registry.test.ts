@@ -6,8 +6,6 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Writable } from "node:stream";
-import { main } from "../cli/main";
 import { progressLine } from "../cli/plan";
 import { type ImageSpec, parseManifest } from "../lib/manifest";
 import { checkImages, RegistryError } from "../lib/registry";
@@ -16,6 +14,7 @@ import { listStacks, readStackFile } from "../lib/stackFile";
 import { type LayoutImage, pushImage, writeOciLayout } from "./support/ociImage";
 import { freePort, type LocalRegistry, startRegistry } from "./support/registry";
 import { requireTools } from "./support/tools";
+import { runCli } from "./support/cli";
 
 const ROOT = path.resolve(__dirname, "..");
 const SHA = "3145e03a9fd4cdd7cd953c34d9bbf7ad606122ca";
@@ -49,29 +48,8 @@ models:
 
 // ---- helpers --------------------------------------------------------------------------------
 
-function sink(): Writable & { text(): string } {
-  const chunks: Buffer[] = [];
-  const w = new Writable({
-    write(chunk, _enc, cb) {
-      chunks.push(Buffer.from(chunk));
-      cb();
-    },
-  }) as Writable & { text(): string };
-  w.text = () => Buffer.concat(chunks).toString("utf8");
-  return w;
-}
-
-/** The CLI in this process (fast); `cli` spawns the real thing. */
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out = sink();
-  const err = sink();
-  const code = await main(
-    argv,
-    out as unknown as typeof process.stdout,
-    err as unknown as typeof process.stderr,
-  );
-  return { code, out: out.text(), err: err.text() };
-}
+/** The CLI in process, streams captured. */
+const run = runCli;
 
 function cli(
   args: string[],
