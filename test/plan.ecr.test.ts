@@ -4,42 +4,15 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { type ImageSpec, parseManifest } from "../lib/manifest";
+import type { ImageSpec } from "../lib/manifest";
 import { BATCH_GET_IMAGE_MAX, checkImages, RegistryError } from "../lib/registry";
-import { defaultSettings } from "../lib/settings";
 import { AwsEmulator, startAwsEmulator } from "./support/awsEmulator";
 import { runCli } from "./support/cli";
+import { imagesOf, MANIFEST } from "./support/planCatalog";
 
 const ROOT = path.resolve(__dirname, "..");
-const SHA = "3145e03a9fd4cdd7cd953c34d9bbf7ad606122ca";
 const PREFIX = "plan-ecr";
 const ECR = "AmazonEC2ContainerRegistry_V20150921";
-
-const MANIFEST = `
-models:
-  - name: alpha
-    source: org/alpha
-    revision: ${SHA}
-    tag: "0.1.0"
-  - name: beta
-    source: org/beta
-    revision: ${SHA}
-    tag: "0.2.0"
-  - name: gamma
-    source: org/gamma
-    revision: ${SHA}
-    tag: "0.3.0"
-    variants: [{accelerator: cpu}, {accelerator: cuda}]
-  - name: delta
-    source: org/delta
-    revision: ${SHA}
-    tag: "0.1.0"
-  - name: epsilon
-    source: org/epsilon
-    revision: ${SHA}
-    tag: "0.1.0"
-    downloadAtRuntime: true
-`;
 
 const d = (n: number) => `sha256:${String(n).padStart(2, "0").repeat(32)}`;
 
@@ -72,17 +45,7 @@ function cli(
 }
 
 function images(manifest: string): ImageSpec[] {
-  const result = parseManifest(
-    "plan-ecr.yaml",
-    manifest,
-    defaultSettings("dev", {
-      registryPrefix: PREFIX,
-      tagSuffix: "",
-      requirePinnedRevisions: false,
-    }),
-  );
-  assert.deepEqual(result.diagnostics, []);
-  return result.images;
+  return imagesOf(manifest, PREFIX);
 }
 
 /** Operations ECR has and the emulator does not build in: added through its route table. */

@@ -7,44 +7,17 @@ import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { progressLine } from "../cli/plan";
-import { type ImageSpec, parseManifest } from "../lib/manifest";
+import type { ImageSpec } from "../lib/manifest";
 import { checkImages, RegistryError } from "../lib/registry";
-import { defaultSettings } from "../lib/settings";
 import { listStacks, readStackFile } from "../lib/stackFile";
 import { type LayoutImage, pushImage, writeOciLayout } from "./support/ociImage";
 import { freePort, type LocalRegistry, startRegistry } from "./support/registry";
 import { requireTools } from "./support/tools";
 import { runCli } from "./support/cli";
+import { imagesOf, MANIFEST, SHA } from "./support/planCatalog";
 
 const ROOT = path.resolve(__dirname, "..");
-const SHA = "3145e03a9fd4cdd7cd953c34d9bbf7ad606122ca";
 const PREFIX = "plan-test";
-
-const MANIFEST = `
-models:
-  - name: alpha
-    source: org/alpha
-    revision: ${SHA}
-    tag: "0.1.0"
-  - name: beta
-    source: org/beta
-    revision: ${SHA}
-    tag: "0.2.0"
-  - name: gamma
-    source: org/gamma
-    revision: ${SHA}
-    tag: "0.3.0"
-    variants: [{accelerator: cpu}, {accelerator: cuda}]
-  - name: delta
-    source: org/delta
-    revision: ${SHA}
-    tag: "0.1.0"
-  - name: epsilon
-    source: org/epsilon
-    revision: ${SHA}
-    tag: "0.1.0"
-    downloadAtRuntime: true
-`;
 
 // ---- helpers --------------------------------------------------------------------------------
 
@@ -70,17 +43,7 @@ function cli(
 }
 
 function images(manifest: string, prefix = PREFIX): ImageSpec[] {
-  const result = parseManifest(
-    "plan-test.yaml",
-    manifest,
-    defaultSettings("dev", {
-      registryPrefix: prefix,
-      tagSuffix: "",
-      requirePinnedRevisions: false,
-    }),
-  );
-  assert.deepEqual(result.diagnostics, []);
-  return result.images;
+  return imagesOf(manifest, prefix);
 }
 
 interface Hit {
