@@ -25,10 +25,31 @@ export class UsageError extends Error {}
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
+/**
+ * An option that takes a value takes the next word whatever it looks like (`--tag-suffix -pr-123`),
+ * as GNU tools do; node's parseArgs alone would call that ambiguous.
+ */
+function joinValues(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith("--") ? argv[i].slice(2) : undefined;
+    if (argv[i] === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (name !== undefined && options[name]?.type === "string" && i + 1 < argv.length) {
+      out.push(`--${name}=${argv[++i]}`);
+    } else {
+      out.push(argv[i]);
+    }
+  }
+  return out;
+}
+
 /** Parse argv strictly; any unknown flag or missing value is a UsageError. */
 export function parse<O extends Options>(argv: string[], options: O, allowPositionals = true) {
   try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+    return parseArgs({ args: joinValues(argv, options), options, allowPositionals, strict: true });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
