@@ -16,6 +16,7 @@
 // StartBuild never carries it.
 import * as pulumi from "@pulumi/pulumi";
 import type { Build } from "@aws-sdk/client-codebuild";
+import { ecrRegistryHost } from "../lib/naming";
 
 /** Provider inputs (plain values, defaults applied by `check`). */
 export interface ModelImageInputs {
@@ -154,11 +155,8 @@ export function withDefaults(inputs: ModelImageInputs): ResolvedInputs {
   };
 }
 
-/** The ECR registry host for an account and region. */
-export function registryHost(registryId: string, region: string): string {
-  const suffix = region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
-  return `${registryId}.dkr.ecr.${region}.${suffix}`;
-}
+/** The ECR registry host for an account and region (the one rule in lib/naming; it captures nothing, so it serializes). */
+export const registryHost = ecrRegistryHost;
 
 /** Validation of provider inputs; [] when valid. Unknown (preview) values are not judged. */
 export function validateInputs(
