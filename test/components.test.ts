@@ -15,10 +15,9 @@ import { defaultSettings } from "../lib/settings";
 import { expandImages, parseManifest } from "../lib/manifest";
 import { sourceFiles, sourceHash } from "../lib/sourceFiles";
 import { ACCOUNT, installMocks, Recorded, settle, unwrap } from "./support/pulumiMocks";
-import { SECRET_SIG, SECRET_SIG_VALUE } from "./support/programRun";
+import { SECRET_SIG, SECRET_SIG_VALUE, TOKEN } from "./support/programRun";
 
 const ROOT = path.resolve(__dirname, "..");
-const TOKEN = "hf_test-SENTINEL-do_not_leak-42";
 
 /** Wrap a provider class so every construction records its resource options. */
 function recordOptions(

@@ -12,11 +12,11 @@ import {
   SECRET_SIG,
   SECRET_SIG_VALUE,
   stackConfig,
+  FIXTURE,
+  TOKEN,
 } from "./support/programRun";
 
 const ROOT = path.resolve(__dirname, "..");
-const FIXTURE = path.join(__dirname, "fixtures", "catalog.yaml");
-const TOKEN = "hf_test-SENTINEL-do_not_leak-42";
 
 describe("program with the local builder", function () {
   this.timeout(60_000);

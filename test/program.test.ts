@@ -1,7 +1,6 @@
 // Runs the real index.ts under Pulumi mocks for dev and prod configs and checks the whole AWS graph.
 
 import { strict as assert } from "node:assert";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { ACCOUNT, byType, mockDigest } from "./support/pulumiMocks";
@@ -14,11 +13,10 @@ import {
   SECRET_SIG,
   SECRET_SIG_VALUE,
   stackConfig,
+  FIXTURE,
+  TOKEN,
 } from "./support/programRun";
 
-const FIXTURE = path.join(__dirname, "fixtures", "catalog.yaml");
-/** A placeholder that looks like a token but cannot match a real one (underscores break hf_ + 30 alnum). */
-const TOKEN = "hf_test-SENTINEL-do_not_leak-42";
 const REGISTRY = `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`;
 
 type Statement = {
@@ -111,7 +109,7 @@ describe("program (index.ts under mocks)", function () {
             {
               tagStatus: "untagged",
               maximumAgeLimit: 1,
-              description: "Expire untagged images after 1 days",
+              description: "Expire untagged images after 1 day",
             },
             {
               tagStatus: "any",
@@ -401,7 +399,7 @@ describe("program (index.ts under mocks)", function () {
           {
             tagStatus: "untagged",
             maximumAgeLimit: 1,
-            description: "Expire untagged images after 1 days",
+            description: "Expire untagged images after 1 day",
           },
         ]);
         assert.match(r.inputs.name as string, /^kserve-models\//);

@@ -9,6 +9,11 @@ import { installMocks, Recorded, settle, unwrap } from "./pulumiMocks";
 
 const ROOT = path.resolve(__dirname, "../..");
 
+/** The test catalogue: cpu, cpu+cuda, gated cuda, and a downloadAtRuntime model. */
+export const FIXTURE = path.join(ROOT, "test", "fixtures", "catalog.yaml");
+/** A placeholder that looks like a token but cannot match a real one (underscores break hf_ + 30 alnum). */
+export const TOKEN = "hf_test-SENTINEL-do_not_leak-42";
+
 export interface Run {
   recorded: Recorded[];
   calls: string[];

@@ -50,9 +50,7 @@ function outputsFor(
       // ModelImage: the provider would find or build the image; the digest here is derived from
       // repository and tag so each image gets its own.
       const host = `${String(inputs.registryId)}.dkr.ecr.${String(inputs.region)}.amazonaws.com`;
-      const digest = `sha256:${createHash("sha256")
-        .update(`${String(inputs.repositoryName)}:${String(inputs.tag)}`)
-        .digest("hex")}`;
+      const digest = mockDigest(String(inputs.repositoryName), String(inputs.tag));
       return {
         imageDigest: digest,
         registryHost: host,
