@@ -29,6 +29,8 @@ export type LifecycleRule = {
   description: string;
 };
 
+const days = (n: number) => `${n} day${n === 1 ? "" : "s"}`;
+
 /** Build-cache tags older than this are expired: a new revision writes a new cache tag anyway. */
 export const BUILD_CACHE_EXPIRY_DAYS = 30;
 
@@ -44,19 +46,19 @@ export function lifecycleRules(
       tagStatus: "tagged",
       tagPrefixList: [BUILD_CACHE_TAG_PREFIX],
       maximumAgeLimit: BUILD_CACHE_EXPIRY_DAYS,
-      description: `Expire build-cache tags after ${BUILD_CACHE_EXPIRY_DAYS} days`,
+      description: `Expire build-cache tags after ${days(BUILD_CACHE_EXPIRY_DAYS)}`,
     },
     {
       tagStatus: "untagged",
       maximumAgeLimit: args.untaggedExpiryDays,
-      description: `Expire untagged images after ${args.untaggedExpiryDays} days`,
+      description: `Expire untagged images after ${days(args.untaggedExpiryDays)}`,
     },
   ];
   if (args.imageExpiryDays > 0) {
     rules.push({
       tagStatus: "any",
       maximumAgeLimit: args.imageExpiryDays,
-      description: `Expire images older than ${args.imageExpiryDays} days`,
+      description: `Expire images older than ${days(args.imageExpiryDays)}`,
     });
   }
   return rules;
