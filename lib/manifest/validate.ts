@@ -1,6 +1,6 @@
 // Parses and validates models.yaml against the schema, the cross-model rules and the stack's rules.
 
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import {
   computeOption,
   computeTypeFor,
@@ -263,7 +263,7 @@ function validFields(entry: unknown): Partial<ModelInput> {
     return {};
   }
   const out: Record<string, unknown> = {};
-  const shape = modelSchema.shape as Record<string, z.ZodType>;
+  const shape = modelSchema.shape as Record<string, z.ZodMiniType>;
   for (const [key, schema] of Object.entries(shape)) {
     if (key === "variants" || entry[key] === undefined) {
       continue;
