@@ -1,16 +1,14 @@
 // `plan` in ECR mode against the loopback ECR emulator: BatchGetImage batching, exact tags, missing repositories, auth errors.
 import * as assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { ImageSpec } from "../lib/manifest";
 import { BATCH_GET_IMAGE_MAX, checkImages, RegistryError } from "../lib/registry";
 import { AwsEmulator, startAwsEmulator } from "./support/awsEmulator";
-import { runCli } from "./support/cli";
+import { type ProcessRun, runCli, runProcess } from "./support/cli";
 import { imagesOf, MANIFEST } from "./support/planCatalog";
 
-const ROOT = path.resolve(__dirname, "..");
 const PREFIX = "plan-ecr";
 const ECR = "AmazonEC2ContainerRegistry_V20150921";
 
@@ -19,29 +17,9 @@ const d = (n: number) => `sha256:${String(n).padStart(2, "0").repeat(32)}`;
 /** The CLI in process, streams captured. */
 const run = runCli;
 
-function cli(
-  args: string[],
-  env: Record<string, string | undefined>,
-): Promise<{ code: number; out: string; err: string }> {
-  const merged: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...process.env, ...env })) {
-    if (v !== undefined) {
-      merged[k] = v;
-    }
-  }
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--require", "tsx/cjs", path.join(ROOT, "cli/main.ts"), ...args],
-      { cwd: ROOT, env: merged, timeout: 30_000 },
-      (error, stdout, stderr) =>
-        resolve({
-          code: error ? (typeof error.code === "number" ? error.code : -1) : 0,
-          out: stdout,
-          err: stderr,
-        }),
-    );
-  });
+/** The CLI as a real process, from source. */
+function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<ProcessRun> {
+  return runProcess(args, { env });
 }
 
 function images(manifest: string): ImageSpec[] {

@@ -1,6 +1,5 @@
 // `plan` against a real docker-registry on 127.0.0.1: statuses, exact tags, indexes, Bearer tokens, faults and exit codes.
 import * as assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -13,7 +12,7 @@ import { listStacks, readStackFile } from "../lib/stackFile";
 import { type LayoutImage, pushImage, writeOciLayout } from "./support/ociImage";
 import { freePort, type LocalRegistry, startRegistry } from "./support/registry";
 import { requireTools } from "./support/tools";
-import { runCli } from "./support/cli";
+import { type ProcessRun, runCli, runProcess } from "./support/cli";
 import { imagesOf, MANIFEST, SHA } from "./support/planCatalog";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -24,22 +23,9 @@ const PREFIX = "plan-test";
 /** The CLI in process, streams captured. */
 const run = runCli;
 
-function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; out: string; err: string; ms: number }> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--require", "tsx/cjs", path.join(ROOT, "cli/main.ts"), ...args],
-      { cwd: ROOT, env: { ...process.env, ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
-        resolve({ code, out: stdout, err: stderr, ms: Date.now() - started });
-      },
-    );
-  });
+/** The CLI as a real process, from source. */
+function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<ProcessRun> {
+  return runProcess(args, { env });
 }
 
 function images(manifest: string, prefix = PREFIX): ImageSpec[] {
