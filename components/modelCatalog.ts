@@ -2,6 +2,7 @@
 
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { buildInputs } from "../lib/buildEnv";
 import { renderKServe, toYaml } from "../lib/kserve";
 import type { ImageSpec } from "../lib/manifest";
 import { ecrRegistryHost } from "../lib/naming";
@@ -219,6 +220,10 @@ export class ModelCatalog extends pulumi.ComponentResource {
         tag: image.tag,
         projectName,
         sourceVersion: source.objectVersion,
+        // The same values as the project's variables: with rebuildOnSourceChange, a new revision
+        // (or include list, base image...) under an unchanged MUTABLE tag rebuilds it.
+        environment: buildInputs(image, s.maxLayerBytes),
+        rebuildOnChange: s.rebuildOnSourceChange,
         waitForBuild: s.waitForBuilds,
         timeoutMinutes: s.buildTimeoutMinutes + WAIT_MARGIN_MINUTES,
         pollIntervalSeconds: s.buildPollSeconds,

@@ -42,6 +42,11 @@ export interface ModelImageInputs {
   pollIntervalSeconds?: number;
   /** Delete the tag when the resource is destroyed (default false: images outlive the stack). */
   deleteImageOnDestroy?: boolean;
+  /**
+   * Rebuild the tag in place when `sourceVersion` or `environment` changes (default false: an
+   * update never rebuilds). Only for MUTABLE tags: ECR refuses a second push of an IMMUTABLE one.
+   */
+  rebuildOnChange?: boolean;
 }
 
 /** Provider outputs: the inputs (defaults applied) plus what the provider found or built. */
@@ -51,6 +56,7 @@ export interface ModelImageOutputs extends ModelImageInputs {
   timeoutMinutes: number;
   pollIntervalSeconds: number;
   deleteImageOnDestroy: boolean;
+  rebuildOnChange: boolean;
   /** `sha256:…`; "" when `waitForBuild` is false and the build has not been seen to finish. */
   imageDigest: string;
   /** `<registry>/<repository>:<tag>`. */
@@ -77,9 +83,9 @@ export interface ModelImageArgs {
   projectName: pulumi.Input<string>;
   /** Registry (account) id; default: the caller's registry. */
   registryId?: pulumi.Input<string>;
-  /** S3 object version of the build source; a change does not rebuild an existing tag. */
+  /** S3 object version of the build source; a change rebuilds an existing tag only with `rebuildOnChange`. */
   sourceVersion?: pulumi.Input<string>;
-  /** Non-secret environment overrides for StartBuild. Never put the HF token here. */
+  /** Non-secret environment overrides for StartBuild (the build's inputs). Never put the HF token here. */
   environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Wait for the build and read its digest (default true). */
   waitForBuild?: pulumi.Input<boolean>;
@@ -89,6 +95,8 @@ export interface ModelImageArgs {
   pollIntervalSeconds?: pulumi.Input<number>;
   /** Delete the tag on destroy (dev stacks); default false. */
   deleteImageOnDestroy?: pulumi.Input<boolean>;
+  /** Rebuild the (MUTABLE) tag in place when sourceVersion or environment changes; default false. */
+  rebuildOnChange?: pulumi.Input<boolean>;
 }
 
 export const MODEL_IMAGE_DEFAULTS = {
@@ -96,6 +104,7 @@ export const MODEL_IMAGE_DEFAULTS = {
   timeoutMinutes: 120,
   pollIntervalSeconds: 15,
   deleteImageOnDestroy: false,
+  rebuildOnChange: false,
 } as const;
 
 // Both manifest and index types: without the index types ECR answers with one platform's
@@ -122,6 +131,7 @@ const UPDATE_KEYS = [
   "timeoutMinutes",
   "pollIntervalSeconds",
   "deleteImageOnDestroy",
+  "rebuildOnChange",
 ] as const;
 
 // ---- pure helpers (exported for tests; captured by value when the provider is serialized) ----
@@ -152,6 +162,7 @@ export function withDefaults(inputs: ModelImageInputs): ResolvedInputs {
     timeoutMinutes: inputs.timeoutMinutes ?? MODEL_IMAGE_DEFAULTS.timeoutMinutes,
     pollIntervalSeconds: inputs.pollIntervalSeconds ?? MODEL_IMAGE_DEFAULTS.pollIntervalSeconds,
     deleteImageOnDestroy: inputs.deleteImageOnDestroy ?? MODEL_IMAGE_DEFAULTS.deleteImageOnDestroy,
+    rebuildOnChange: inputs.rebuildOnChange ?? MODEL_IMAGE_DEFAULTS.rebuildOnChange,
   };
 }
 
@@ -207,7 +218,7 @@ export function validateInputs(
       reason: "sourceVersion must be a non-empty string when set",
     });
   }
-  for (const key of ["waitForBuild", "deleteImageOnDestroy"]) {
+  for (const key of ["waitForBuild", "deleteImageOnDestroy", "rebuildOnChange"]) {
     if (known(news[key]) && typeof news[key] !== "boolean") {
       failures.push({ property: key, reason: `${key} must be true or false` });
     }
@@ -291,6 +302,58 @@ export function diffInputs(
     replaces: [...replaces],
     deleteBeforeReplace: false,
   };
+}
+
+/**
+ * Why an update rebuilds the tag: the build inputs that changed (source archive version, or
+ * environment variables by name), or undefined when it does not (no rebuildOnChange, or no change).
+ */
+export function rebuildReason(
+  olds: Pick<ModelImageInputs, "sourceVersion" | "environment">,
+  news: Pick<ModelImageInputs, "sourceVersion" | "environment" | "rebuildOnChange">,
+): string | undefined {
+  if (!news.rebuildOnChange) {
+    return undefined;
+  }
+  const changed: string[] = [];
+  if ((olds.sourceVersion ?? "") !== (news.sourceVersion ?? "")) {
+    changed.push("the build source (sourceVersion)");
+  }
+  const a = olds.environment ?? {};
+  const b = news.environment ?? {};
+  const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => a[k] !== b[k]);
+  if (names.length > 0) {
+    changed.push(names.sort().join(", "));
+  }
+  return changed.length > 0 ? changed.join("; ") : undefined;
+}
+
+/**
+ * Whether a running build is this rebuild (same source version, IMAGE_TAG and overrides), so an
+ * interrupted `up` adopts it; a build of older inputs still running is not what was asked for.
+ */
+export function buildMatches(
+  build: Pick<Build, "sourceVersion" | "environment">,
+  inputs: Pick<ModelImageInputs, "sourceVersion" | "environment" | "tag">,
+): boolean {
+  if ((build.sourceVersion ?? "") !== (inputs.sourceVersion ?? "")) {
+    return false;
+  }
+  const vars = new Map(
+    (build.environment?.environmentVariables ?? []).map((v) => [v.name, v.value]),
+  );
+  const wanted: Record<string, string> = { ...(inputs.environment ?? {}), IMAGE_TAG: inputs.tag };
+  return Object.entries(wanted).every(([k, v]) => vars.get(k) === v);
+}
+
+/** The digest the buildspec exported (IMAGE_DIGEST) once its push was verified, if well-formed. */
+export function exportedDigest(
+  build: Pick<Build, "exportedEnvironmentVariables">,
+): string | undefined {
+  const value = (build.exportedEnvironmentVariables ?? []).find(
+    (v) => v.name === "IMAGE_DIGEST",
+  )?.value;
+  return value && /^sha256:[0-9a-f]{64}$/.test(value) ? value : undefined;
 }
 
 /**
@@ -683,7 +746,6 @@ function outputsFor(
 
 async function createImage(raw: ModelImageInputs): Promise<ModelImageOutputs> {
   const inputs = withDefaults(raw);
-  const image = `${inputs.repositoryName}:${inputs.tag}`;
   const aws = await openAws(inputs.region, true);
   try {
     const present = await lookupTag(aws, inputs);
@@ -691,30 +753,59 @@ async function createImage(raw: ModelImageInputs): Promise<ModelImageOutputs> {
       return outputsFor(inputs, present, { built: false });
     }
     // An interrupted `pulumi up` leaves its build running: adopt it rather than start a second one.
-    const recent = await recentBuildsForTag(aws, inputs.projectName, inputs.tag);
-    let build =
-      recent.find((b) => b.buildStatus === "IN_PROGRESS") ??
-      (await startBuild(aws, inputs, recent[0]?.id));
-    if (!inputs.waitForBuild) {
-      return outputsFor(
-        inputs,
-        { digest: "" },
-        { built: true, buildId: build.id, accountHint: accountFromArn(build.arn) },
-      );
-    }
-    build = await waitForTerminal(aws, build, inputs);
-    if (build.buildStatus !== "SUCCEEDED") {
-      throw modelImageError(
-        buildFailureMessage(build, {
-          projectName: inputs.projectName,
-          image,
-          region: inputs.region,
-          redactValues: Object.values(inputs.environment),
-        }),
-      );
-    }
-    const found = await digestAfterBuild(aws, inputs, build);
-    return outputsFor(inputs, found, { built: true, buildId: build.id });
+    return await buildTag(aws, inputs, () => true, "registry");
+  } finally {
+    closeAws(aws);
+  }
+}
+
+/**
+ * Start a build of the tag, or adopt a running one that `adoptable` accepts; wait for it; return
+ * the outputs. `digestFrom: "build"` takes the digest the build exported (a rebuilt MUTABLE tag:
+ * right after the push, a lookup could still answer with the previous image), else looks it up.
+ */
+async function buildTag(
+  aws: Aws,
+  inputs: ResolvedInputs,
+  adoptable: (b: Build) => boolean,
+  digestFrom: "registry" | "build",
+): Promise<ModelImageOutputs> {
+  const recent = await recentBuildsForTag(aws, inputs.projectName, inputs.tag);
+  let build =
+    recent.find((b) => b.buildStatus === "IN_PROGRESS" && adoptable(b)) ??
+    (await startBuild(aws, inputs, recent[0]?.id));
+  if (!inputs.waitForBuild) {
+    return outputsFor(
+      inputs,
+      { digest: "" },
+      { built: true, buildId: build.id, accountHint: accountFromArn(build.arn) },
+    );
+  }
+  build = await waitForTerminal(aws, build, inputs);
+  if (build.buildStatus !== "SUCCEEDED") {
+    throw modelImageError(
+      buildFailureMessage(build, {
+        projectName: inputs.projectName,
+        image: `${inputs.repositoryName}:${inputs.tag}`,
+        region: inputs.region,
+        redactValues: Object.values(inputs.environment),
+      }),
+    );
+  }
+  const exported = digestFrom === "build" ? exportedDigest(build) : undefined;
+  const found = exported ? { digest: exported } : await digestAfterBuild(aws, inputs, build);
+  return outputsFor(inputs, found, {
+    built: true,
+    buildId: build.id,
+    accountHint: accountFromArn(build.arn),
+  });
+}
+
+/** Rebuild an existing MUTABLE tag because its build inputs changed. */
+async function rebuildImage(inputs: ResolvedInputs): Promise<ModelImageOutputs> {
+  const aws = await openAws(inputs.region, true);
+  try {
+    return await buildTag(aws, inputs, (b) => buildMatches(b, inputs), "build");
   } finally {
     closeAws(aws);
   }
@@ -820,6 +911,12 @@ export const modelImageProvider: pulumi.dynamic.ResourceProvider<
 
   async update(_id, olds, news) {
     const inputs = withDefaults(pickInputs(news as unknown as Record<string, unknown>));
+    if (rebuildReason(olds, inputs) !== undefined) {
+      // The stack opted in (dev, MUTABLE tags): new build inputs under the same tag build it again.
+      return {
+        outs: await rebuildImage(inputs),
+      } satisfies pulumi.dynamic.UpdateResult<ModelImageOutputs>;
+    }
     const found = await rereadDigest(inputs);
     if (!found) {
       if (!olds.imageDigest) {
@@ -828,7 +925,7 @@ export const modelImageProvider: pulumi.dynamic.ResourceProvider<
       }
       throw modelImageError(
         `Image ${inputs.repositoryName}:${inputs.tag} is no longer in ECR (region ${inputs.region}); it was ${olds.imageDigest}. ` +
-          "An update never rebuilds. Bump the tag in models.yaml to build a new image, or run `pulumi refresh` so that the next `pulumi up` builds this tag again.",
+          "An update rebuilds only when the build inputs change and the stack sets rebuildOnSourceChange. Bump the tag in models.yaml to build a new image, or run `pulumi refresh` so that the next `pulumi up` builds this tag again.",
       );
     }
     return {
@@ -886,6 +983,7 @@ export class ModelImage extends pulumi.dynamic.Resource {
   declare readonly timeoutMinutes: pulumi.Output<number>;
   declare readonly pollIntervalSeconds: pulumi.Output<number>;
   declare readonly deleteImageOnDestroy: pulumi.Output<boolean>;
+  declare readonly rebuildOnChange: pulumi.Output<boolean>;
   declare readonly imageDigest: pulumi.Output<string>;
   declare readonly imageUri: pulumi.Output<string>;
   declare readonly digestUri: pulumi.Output<string>;
@@ -909,6 +1007,7 @@ export class ModelImage extends pulumi.dynamic.Resource {
         timeoutMinutes: args.timeoutMinutes,
         pollIntervalSeconds: args.pollIntervalSeconds,
         deleteImageOnDestroy: args.deleteImageOnDestroy,
+        rebuildOnChange: args.rebuildOnChange,
         // Outputs must be named here (as undefined) to be readable on the resource.
         imageDigest: undefined,
         imageUri: undefined,

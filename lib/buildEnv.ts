@@ -21,12 +21,28 @@ export function buildEnvironment(
   repositoryUri: string,
   maxLayerBytes: number,
 ): PlainEnv[] {
-  const env: Record<string, string> = {
+  // The order is the project's: changing it would show as a change of every project.
+  return Object.entries(buildInputs(image, maxLayerBytes)).flatMap(([name, value]) =>
+    name === IMAGE_TAG_ENV
+      ? [
+          { name, value },
+          { name: "REPOSITORY_URI", value: repositoryUri },
+        ]
+      : [{ name, value }],
+  );
+}
+
+/**
+ * What decides an image's content, as the build sees it: every variable above except where it is
+ * pushed. The ModelImage provider passes these as StartBuild overrides, so a change of any of them
+ * (a new revision, include list or base image under the same tag) is a change of its inputs.
+ */
+export function buildInputs(image: ImageSpec, maxLayerBytes: number): Record<string, string> {
+  return {
     MODEL_NAME: image.model,
     MODEL_ID: image.source,
     MODEL_REVISION: image.revision,
     [IMAGE_TAG_ENV]: image.tag,
-    REPOSITORY_URI: repositoryUri,
     BASE_IMAGE: image.baseImage,
     ACCELERATOR: image.accelerator,
     PLATFORMS: image.platforms.join(","),
@@ -34,7 +50,6 @@ export function buildEnvironment(
     EXCLUDE_PATTERNS: JSON.stringify(image.exclude),
     MAX_LAYER_BYTES: String(maxLayerBytes),
   };
-  return Object.entries(env).map(([name, value]) => ({ name, value }));
 }
 
 /** The Dockerfile's build args for one image (what the buildspec passes from the env above). */

@@ -22,6 +22,7 @@ export interface StackSettings {
   retainRepositoriesOnDestroy: boolean;
   forceDeleteRepositories: boolean;
   deleteImagesOnDestroy: boolean;
+  rebuildOnSourceChange: boolean;
   logRetentionDays: number;
   maxLayerBytes: number;
   waitForBuilds: boolean;
@@ -157,6 +158,13 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: false,
     description:
       "Delete each built tag when its image resource is destroyed (dev opt-in); otherwise images stay.",
+  },
+  {
+    key: "rebuildOnSourceChange",
+    kind: "boolean",
+    default: false,
+    description:
+      "Rebuild an existing tag in place when its build inputs change (docker/, buildspec, revision, include/exclude) but the tag does not; needs MUTABLE tags (dev).",
   },
   {
     key: "logRetentionDays",
@@ -297,6 +305,13 @@ export function resolveSettings(
     problems.push({
       key: "registry",
       message: `registry is only for builder: local; CodeBuild pushes to the stack's ECR (got ${JSON.stringify(out.registry)})`,
+    });
+  }
+  if (out.rebuildOnSourceChange === true && out.imageTagMutability === "IMMUTABLE") {
+    problems.push({
+      key: "rebuildOnSourceChange",
+      message:
+        "rebuildOnSourceChange needs imageTagMutability: MUTABLE (ECR refuses a second push of an IMMUTABLE tag); set imageTagMutability to MUTABLE or rebuildOnSourceChange to false, or bump the tag in models.yaml instead",
     });
   }
   return { settings: out as unknown as StackSettings, problems };

@@ -8,7 +8,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import {
+  buildMatches,
   diffInputs,
+  exportedDigest,
   failingPhase,
   idempotencyToken,
   logsLink,
@@ -17,6 +19,7 @@ import {
   ModelImageInputs,
   ModelImageOutputs,
   nextPollDelayMs,
+  rebuildReason,
   registryHost,
   validateInputs,
 } from "../components/modelImage";
@@ -147,6 +150,70 @@ describe("ModelImage pure helpers", () => {
   });
 });
 
+describe("ModelImage rebuild rules", () => {
+  const env = { MODEL_REVISION: "a".repeat(40), INCLUDE_PATTERNS: "[]" };
+
+  it("rebuildReason: only with rebuildOnChange, naming the source and the variables that changed", () => {
+    const olds = { sourceVersion: "v1", environment: env };
+    assert.equal(rebuildReason(olds, { ...olds, sourceVersion: "v2" }), undefined);
+    const on = { ...olds, rebuildOnChange: true };
+    assert.equal(rebuildReason(olds, on), undefined, "nothing changed");
+    assert.equal(
+      rebuildReason(olds, { ...on, sourceVersion: "v2" }),
+      "the build source (sourceVersion)",
+    );
+    assert.equal(
+      rebuildReason(olds, {
+        ...on,
+        environment: { ...env, MODEL_REVISION: "b".repeat(40), BASE_IMAGE: "busybox" },
+      }),
+      "BASE_IMAGE, MODEL_REVISION",
+    );
+    assert.equal(
+      rebuildReason({ environment: env }, { ...on, environment: {} }),
+      "the build source (sourceVersion); INCLUDE_PATTERNS, MODEL_REVISION",
+    );
+  });
+
+  it("buildMatches: same source version, tag and every override; extra project variables are fine", () => {
+    const build = {
+      sourceVersion: "v2",
+      environment: {
+        type: "LINUX_CONTAINER" as const,
+        image: "aws/codebuild/standard:7.0",
+        computeType: "BUILD_GENERAL1_LARGE" as const,
+        environmentVariables: [
+          { name: "HF_TOKEN", value: HF_SECRET_ARN, type: "SECRETS_MANAGER" as const },
+          { name: "IMAGE_TAG", value: "1.0" },
+          ...Object.entries(env).map(([name, value]) => ({ name, value })),
+        ],
+      },
+    };
+    const wanted = { sourceVersion: "v2", environment: env, tag: "1.0" };
+    assert.equal(buildMatches(build, wanted), true);
+    assert.equal(buildMatches(build, { ...wanted, sourceVersion: "v1" }), false);
+    assert.equal(buildMatches(build, { ...wanted, tag: "1.1" }), false);
+    assert.equal(
+      buildMatches(build, { ...wanted, environment: { ...env, MODEL_REVISION: "c".repeat(40) } }),
+      false,
+    );
+  });
+
+  it("exportedDigest: IMAGE_DIGEST when it is a sha256 digest, else nothing", () => {
+    const d = `sha256:${"c".repeat(64)}`;
+    const of = (value: string) => ({
+      exportedEnvironmentVariables: [
+        { name: "IMAGE_URI", value: `${HOST}/${REPO}:1.0` },
+        { name: "IMAGE_DIGEST", value },
+      ],
+    });
+    assert.equal(exportedDigest(of(d)), d);
+    assert.equal(exportedDigest(of("")), undefined);
+    assert.equal(exportedDigest(of("sha256:XYZ")), undefined);
+    assert.equal(exportedDigest({}), undefined);
+  });
+});
+
 describe("ModelImage check and diff", () => {
   it("accepts valid inputs and fills in defaults", async () => {
     const r = await p.check(
@@ -170,6 +237,7 @@ describe("ModelImage check and diff", () => {
         timeoutMinutes: 120,
         pollIntervalSeconds: 15,
         deleteImageOnDestroy: false,
+        rebuildOnChange: false,
       },
     });
   });
@@ -274,6 +342,7 @@ describe("ModelImage check and diff", () => {
       { timeoutMinutes: 30 },
       { projectName: "model-llama-cpu-v2" },
       { deleteImageOnDestroy: true },
+      { rebuildOnChange: true },
     ]) {
       assert.deepEqual(diffInputs(olds, { ...inputs(), ...change }), {
         changes: true,
@@ -619,6 +688,119 @@ describe("ModelImage provider against the ECR/CodeBuild emulator", function () {
     assert.match(err.message, /no longer in ECR/);
     assert.match(err.message, /Bump the tag .* or run `pulumi refresh`/);
     assert.equal(emu.calls("StartBuild").length + emu.calls("ListBuildsForProject").length, 0);
+  });
+
+  describe("rebuildOnChange (MUTABLE dev tags)", () => {
+    const env = { MODEL_REVISION: "a".repeat(40), INCLUDE_PATTERNS: "[]" };
+    const v1 = () => inputs({ sourceVersion: "v1", environment: env, rebuildOnChange: true });
+
+    /** A resource that adopted the present tag with the v1 inputs. */
+    async function adopted(): Promise<ModelImageOutputs> {
+      emu.putImage(REPO, "1.0", DIGEST);
+      const { outs } = await p.create(v1());
+      assert.equal(outs?.built, false);
+      emu.reset();
+      emu.addRepository(REPO, { "1.0": DIGEST });
+      emu.addProject(PROJECT, {
+        repository: REPO,
+        statuses: ["IN_PROGRESS", "SUCCEEDED"],
+        projectEnvironment: [{ name: "HF_TOKEN", value: HF_SECRET_ARN, type: "SECRETS_MANAGER" }],
+      });
+      return outs as ModelImageOutputs;
+    }
+
+    it("a new source version builds the tag again, once, and records the build's digest", async () => {
+      const olds = await adopted();
+      const { outs } = await p.update("id", olds, { ...v1(), sourceVersion: "v2" });
+      const starts = emu.calls("StartBuild");
+      assert.equal(starts.length, 1);
+      assert.equal(starts[0].body.sourceVersion, "v2");
+      assert.deepEqual(starts[0].body.environmentVariablesOverride, [
+        { name: "IMAGE_TAG", value: "1.0", type: "PLAINTEXT" },
+        { name: "INCLUDE_PATTERNS", value: "[]", type: "PLAINTEXT" },
+        { name: "MODEL_REVISION", value: "a".repeat(40), type: "PLAINTEXT" },
+      ]);
+      const [build] = emu.builds(PROJECT);
+      assert.equal(outs?.built, true);
+      assert.equal(outs?.buildId, build.id);
+      assert.equal(outs?.imageDigest, build.pushedDigest);
+      assert.notEqual(outs?.imageDigest, DIGEST);
+      assert.equal(outs?.digestUri, `${HOST}/${REPO}@${build.pushedDigest}`);
+      // The digest comes from the build's export, not a lookup that could still see the old image.
+      assert.equal(emu.calls("BatchGetImage").length, 0);
+    });
+
+    it("a new revision (an environment change) rebuilds too", async () => {
+      const olds = await adopted();
+      const news = { ...v1(), environment: { ...env, MODEL_REVISION: "b".repeat(40) } };
+      const { outs } = await p.update("id", olds, news);
+      assert.equal(emu.calls("StartBuild").length, 1);
+      assert.equal(outs?.imageDigest, emu.digestOf(REPO, "1.0"));
+      assert.deepEqual(outs?.environment, news.environment);
+    });
+
+    it("no rebuild without the opt-in, or when nothing the build reads changed", async () => {
+      const olds = await adopted();
+      const off = await p.update("id", olds, {
+        ...v1(),
+        sourceVersion: "v2",
+        rebuildOnChange: false,
+      });
+      assert.equal(off.outs?.imageDigest, DIGEST);
+      const same = await p.update("id", olds, { ...v1(), pollIntervalSeconds: 0.02 });
+      assert.equal(same.outs?.imageDigest, DIGEST);
+      assert.equal(emu.calls("StartBuild").length + emu.calls("ListBuildsForProject").length, 0);
+    });
+
+    it("an interrupted rebuild is adopted; a running build of older inputs is not", async () => {
+      const olds = await adopted();
+      const stale = emu.addBuild(PROJECT, {
+        imageTag: "1.0",
+        statuses: ["IN_PROGRESS"],
+        environment: env,
+        sourceVersion: "v1",
+      });
+      const mine = emu.addBuild(PROJECT, {
+        imageTag: "1.0",
+        statuses: ["IN_PROGRESS", "SUCCEEDED"],
+        environment: env,
+        sourceVersion: "v2",
+      });
+      const { outs } = await p.update("id", olds, { ...v1(), sourceVersion: "v2" });
+      assert.equal(emu.calls("StartBuild").length, 0);
+      assert.equal(outs?.buildId, mine);
+
+      emu.reset();
+      emu.addRepository(REPO, { "1.0": DIGEST });
+      emu.addProject(PROJECT, { repository: REPO, statuses: ["IN_PROGRESS", "SUCCEEDED"] });
+      const older = emu.addBuild(PROJECT, {
+        imageTag: "1.0",
+        statuses: ["IN_PROGRESS"],
+        environment: env,
+        sourceVersion: "v1",
+      });
+      const again = await p.update("id", olds, { ...v1(), sourceVersion: "v3" });
+      assert.equal(emu.calls("StartBuild").length, 1);
+      assert.notEqual(again.outs?.buildId, older);
+      assert.notEqual(again.outs?.buildId, stale);
+    });
+
+    it("a failed rebuild is an error naming the build; the digest lookup falls back when nothing is exported", async () => {
+      const olds = await adopted();
+      emu.addProject(PROJECT, {
+        repository: REPO,
+        statuses: ["IN_PROGRESS", "FAILED"],
+        failure: { phase: "BUILD", message: "Error while executing command: docker buildx build" },
+      });
+      const err = await rejection(p.update("id", olds, { ...v1(), sourceVersion: "v2" }));
+      assert.match(err.message, /FAILED/);
+      assert.match(err.message, new RegExp(emu.builds(PROJECT)[0].id.replace(/[.:-]/g, "\\$&")));
+
+      emu.addProject(PROJECT, { repository: REPO, exportDigest: false });
+      const { outs } = await p.update("id", olds, { ...v1(), sourceVersion: "v3" });
+      assert.equal(outs?.imageDigest, emu.digestOf(REPO, "1.0"));
+      assert.equal(emu.calls("BatchGetImage").length, 1);
+    });
   });
 
   it("read (refresh) re-reads the digest, and reports a vanished tag as gone", async () => {

@@ -177,6 +177,17 @@ describe("program with the local builder", function () {
     });
   });
 
+  it("rejects rebuildOnSourceChange with IMMUTABLE tags, saying what to change", async () => {
+    await assert.rejects(
+      runProgram(
+        "prod",
+        { ...stackConfig("prod"), "model-images:rebuildOnSourceChange": "true" },
+        TOKEN,
+      ),
+      /rebuildOnSourceChange needs imageTagMutability: MUTABLE .* set imageTagMutability to MUTABLE or rebuildOnSourceChange to false/,
+    );
+  });
+
   it("rejects a registry with the CodeBuild builder", async () => {
     await assert.rejects(
       runProgram(

@@ -364,6 +364,36 @@ describe("program (index.ts under mocks)", function () {
       assert.equal(inputs.pollIntervalSeconds, 15);
       assert.equal(inputs.waitForBuild, true);
       assert.equal(inputs.deleteImageOnDestroy, true);
+      // dev rebuilds a MUTABLE tag when what the build reads changes: the project's own values.
+      assert.equal(inputs.rebuildOnChange, true);
+      const project = one(
+        run.recorded,
+        "aws:codebuild/project:Project",
+        "models-both-cuda-project",
+      );
+      const projectVars = (
+        project.inputs.environment as { environmentVariables: { name: string; value: string }[] }
+      ).environmentVariables;
+      const environment = inputs.environment as Record<string, string>;
+      assert.deepEqual(Object.keys(environment).sort(), [
+        "ACCELERATOR",
+        "BASE_IMAGE",
+        "EXCLUDE_PATTERNS",
+        "IMAGE_TAG",
+        "INCLUDE_PATTERNS",
+        "MAX_LAYER_BYTES",
+        "MODEL_ID",
+        "MODEL_NAME",
+        "MODEL_REVISION",
+        "PLATFORMS",
+      ]);
+      for (const [name, value] of Object.entries(environment)) {
+        assert.deepEqual(
+          projectVars.find((v) => v.name === name),
+          { name, value, type: "PLAINTEXT" },
+          name,
+        );
+      }
       assert.ok(!("huggingfaceToken" in inputs) && !("token" in inputs));
       assert.deepEqual(run.outputs.modelDigestUris, {
         small: `oci://${REGISTRY}/kserve-models-dev/small@${mockDigest("kserve-models-dev/small", "1.0.0")}`,
@@ -414,6 +444,9 @@ describe("program (index.ts under mocks)", function () {
       }
       for (const p of byType(run.recorded, "aws:codebuild/project:Project")) {
         assert.equal(p.inputs.buildTimeout, 480);
+      }
+      for (const i of byType(run.recorded, "pulumi-nodejs:dynamic:Resource")) {
+        assert.equal(i.inputs.rebuildOnChange, false, "an IMMUTABLE tag is never rebuilt");
       }
       assert.equal(
         (run.outputs.modelUris as Record<string, string>).small,

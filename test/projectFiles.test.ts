@@ -186,6 +186,25 @@ describe("Pulumi.yaml", () => {
   });
 });
 
+describe("README's configuration table", () => {
+  const readme = fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8");
+  const rows = new Map(
+    readme
+      .split("\n")
+      .filter((l) => /^\| `[^`]+` \| /.test(l))
+      .map((l) => [l.split("`")[1], l.split("|").map((c) => c.trim())] as const),
+  );
+  for (const spec of SETTINGS) {
+    it(`${spec.key}: a row with its type, default and description`, () => {
+      const row = rows.get(spec.key);
+      assert.ok(row, `README has no row for ${spec.key}`);
+      assert.equal(row[2], spec.kind);
+      assert.equal(row[3], `\`${JSON.stringify(spec.default)}\``);
+      assert.equal(row[row.length - 2], spec.description);
+    });
+  }
+});
+
 describe("stack files", () => {
   const stacks = listStacks(PROJECT_DIR);
 
@@ -358,6 +377,25 @@ describe("resolveSettings", () => {
       assert.equal(settings[spec.key], spec.default, spec.key);
     }
     assert.equal(settings.hasHuggingfaceToken, false);
+  });
+
+  it("rebuildOnSourceChange needs MUTABLE tags: a problem saying what to change", () => {
+    const mutable = resolveSettings(
+      "dev",
+      { imageTagMutability: "MUTABLE", rebuildOnSourceChange: true },
+      false,
+    );
+    assert.deepEqual(mutable.problems, []);
+    assert.equal(mutable.settings.rebuildOnSourceChange, true);
+    const { problems } = resolveSettings("prod", { rebuildOnSourceChange: "true" }, false);
+    assert.deepEqual(
+      problems.map((p) => p.key),
+      ["rebuildOnSourceChange"],
+    );
+    assert.match(
+      problems[0].message,
+      /needs imageTagMutability: MUTABLE .*set imageTagMutability to MUTABLE or rebuildOnSourceChange to false/,
+    );
   });
 
   it("every problem at once", () => {

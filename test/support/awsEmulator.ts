@@ -25,7 +25,9 @@
 // Builds: each BatchGetBuilds that returns a build advances it one step through its `statuses`
 // (StartBuild itself answers IN_PROGRESS); the last status sticks. On SUCCEEDED the build pushes
 // `<repository>:<IMAGE_TAG>` (IMAGE_TAG from environmentVariablesOverride) unless the script says
-// `push: false`; `imageDelay: n` hides the pushed tag from the next n BatchGetImage lookups.
+// `push: false`; `imageDelay: n` hides the pushed tag from the next n BatchGetImage lookups. A build
+// that pushed reports IMAGE_URI and IMAGE_DIGEST in exportedEnvironmentVariables, as buildspec.yml
+// exports them (unless `exportDigest: false`).
 // StartBuild honours idempotencyToken like CodeBuild: same token + same parameters → same build;
 // same token + different parameters → InvalidInputException.
 //
@@ -59,6 +61,11 @@ export interface ProjectScript {
   digest?: string;
   /** Push the tag on SUCCEEDED (default true); false models a buildspec that pushed elsewhere. */
   push?: boolean;
+  /**
+   * Export IMAGE_URI and IMAGE_DIGEST after the push, as buildspec.yml does (default true); false
+   * models a buildspec without exported-variables.
+   */
+  exportDigest?: boolean;
   /** Hide the pushed tag from this many BatchGetImage lookups (ECR's read-after-write lag). */
   imageDelay?: number;
   /** Phase that fails on FAILED/FAULT/TIMED_OUT/STOPPED (default BUILD) and its context. */
@@ -83,6 +90,8 @@ export interface EmulatedBuild {
   idempotencyToken?: string;
   startTime: number;
   pushed: boolean;
+  /** The digest this build pushed, once it has. */
+  pushedDigest?: string;
 }
 
 export type Fault =
@@ -305,16 +314,31 @@ export class AwsEmulator {
   /** A build that already exists (e.g. started by an interrupted run); returns its id. */
   addBuild(
     projectName: string,
-    opts: { imageTag: string; statuses: BuildStatus[]; script?: Partial<ProjectScript> },
+    opts: {
+      imageTag: string;
+      statuses: BuildStatus[];
+      script?: Partial<ProjectScript>;
+      /** Further overrides the build was started with, and its source version. */
+      environment?: Record<string, string>;
+      sourceVersion?: string;
+    },
   ): string {
     const base = this.projects.get(projectName);
     if (!base) {
       throw new Error(`emulator: no project ${projectName}`);
     }
     const script = { ...base, ...opts.script, statuses: opts.statuses };
-    return this.newBuild(projectName, script, [
-      { name: "IMAGE_TAG", value: opts.imageTag, type: "PLAINTEXT" },
-    ]).id;
+    const overrides = Object.entries(opts.environment ?? {}).map(([name, value]) => ({
+      name,
+      value,
+      type: "PLAINTEXT",
+    }));
+    return this.newBuild(
+      projectName,
+      script,
+      [{ name: "IMAGE_TAG", value: opts.imageTag, type: "PLAINTEXT" }, ...overrides],
+      opts.sourceVersion,
+    ).id;
   }
 
   builds(projectName?: string): EmulatedBuild[] {
@@ -661,10 +685,9 @@ export class AwsEmulator {
       const tag = build.environmentVariables.find((v) => v.name === "IMAGE_TAG")?.value;
       const repo = this.repositories.get(build.script.repository);
       if (tag && repo) {
-        repo.set(
-          tag,
-          build.script.digest ?? `sha256:${createHash("sha256").update(build.id).digest("hex")}`,
-        );
+        build.pushedDigest =
+          build.script.digest ?? `sha256:${createHash("sha256").update(build.id).digest("hex")}`;
+        repo.set(tag, build.pushedDigest);
         if (build.script.imageDelay) {
           this.hiddenImages.set(`${build.script.repository}:${tag}`, build.script.imageDelay);
         }
@@ -712,6 +735,17 @@ export class AwsEmulator {
       currentPhase: done ? "COMPLETED" : "BUILD",
       startTime: build.startTime,
       sourceVersion: build.sourceVersion,
+      ...(build.pushedDigest && build.script.exportDigest !== false
+        ? {
+            exportedEnvironmentVariables: [
+              {
+                name: "IMAGE_URI",
+                value: `${this.accountId}.dkr.ecr.${this.region}.amazonaws.com/${build.script.repository}:${build.environmentVariables.find((v) => v.name === "IMAGE_TAG")?.value}`,
+              },
+              { name: "IMAGE_DIGEST", value: build.pushedDigest },
+            ],
+          }
+        : {}),
       phases,
       environment: {
         type: "LINUX_CONTAINER",
