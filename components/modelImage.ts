@@ -321,7 +321,12 @@ export function rebuildReason(
   }
   const a = olds.environment ?? {};
   const b = news.environment ?? {};
-  const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => a[k] !== b[k]);
+  // State written before the build variables were inputs has none: recording them is no change
+  // of the build, and must not rebuild every image on the first `up` after an upgrade.
+  const names =
+    Object.keys(a).length === 0
+      ? []
+      : [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => a[k] !== b[k]);
   if (names.length > 0) {
     changed.push(names.sort().join(", "));
   }

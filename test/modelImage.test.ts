@@ -173,6 +173,9 @@ describe("ModelImage rebuild rules", () => {
       rebuildReason({ environment: env }, { ...on, environment: {} }),
       "the build source (sourceVersion); INCLUDE_PATTERNS, MODEL_REVISION",
     );
+    // State from before the variables were inputs: recording them is not a change of the build.
+    assert.equal(rebuildReason({ sourceVersion: "v1" }, on), undefined);
+    assert.equal(rebuildReason({ sourceVersion: "v1", environment: {} }, on), undefined);
   });
 
   it("buildMatches: same source version, tag and every override; extra project variables are fine", () => {
