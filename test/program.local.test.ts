@@ -177,25 +177,24 @@ describe("program with the local builder", function () {
     });
   });
 
-  it("rejects rebuildOnSourceChange with IMMUTABLE tags, saying what to change", async () => {
-    await assert.rejects(
-      runProgram(
-        "prod",
-        { ...stackConfig("prod"), "model-images:rebuildOnSourceChange": "true" },
-        TOKEN,
-      ),
-      /rebuildOnSourceChange needs imageTagMutability: MUTABLE .* set imageTagMutability to MUTABLE or rebuildOnSourceChange to false/,
-    );
-  });
-
-  it("rejects a registry with the CodeBuild builder", async () => {
-    await assert.rejects(
-      runProgram(
-        "dev",
-        { ...stackConfig("dev"), "model-images:registry": "localhost:5000" },
-        TOKEN,
-      ),
+  // Settings valid one by one that contradict each other stop the program, naming the fix.
+  const CONTRADICTIONS: [string, string, Record<string, string>, RegExp][] = [
+    [
+      "a registry with the CodeBuild builder",
+      "dev",
+      { "model-images:registry": "localhost:5000" },
       /registry is only for builder: local/,
-    );
-  });
+    ],
+    [
+      "rebuildOnSourceChange with IMMUTABLE tags",
+      "prod",
+      { "model-images:rebuildOnSourceChange": "true" },
+      /rebuildOnSourceChange needs imageTagMutability: MUTABLE .* set imageTagMutability to MUTABLE or rebuildOnSourceChange to false/,
+    ],
+  ];
+  for (const [what, stack, config, message] of CONTRADICTIONS) {
+    it(`rejects ${what}`, async () => {
+      await assert.rejects(runProgram(stack, { ...stackConfig(stack), ...config }, TOKEN), message);
+    });
+  }
 });
