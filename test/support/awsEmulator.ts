@@ -207,12 +207,8 @@ export class AwsEmulator {
   /** Point the AWS SDK of this process at the emulator; returns a function restoring process.env. */
   useForSdk(): () => void {
     const values: Record<string, string | undefined> = {
-      AWS_ENDPOINT_URL_ECR: this.url,
-      AWS_ENDPOINT_URL_CODEBUILD: this.url,
-      AWS_ACCESS_KEY_ID: "AKIDEMULATOR",
-      AWS_SECRET_ACCESS_KEY: "emulator-secret-key",
-      AWS_REGION: this.region,
-      AWS_EC2_METADATA_DISABLED: "true",
+      ...this.sdkEnv(),
+      // Removed, so a developer's own profile or session cannot leak into a test.
       AWS_SESSION_TOKEN: undefined,
       AWS_PROFILE: undefined,
       AWS_ENDPOINT_URL: undefined,
