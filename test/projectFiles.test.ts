@@ -186,24 +186,52 @@ describe("Pulumi.yaml", () => {
   });
 });
 
-describe("README's configuration table", () => {
-  const readme = fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8");
+describe("docs/configuration.md's settings table", () => {
+  const doc = fs.readFileSync(path.join(PROJECT_DIR, "docs", "configuration.md"), "utf8");
+  const lines = doc.split("\n");
+  const header = (lines.find((l) => l.startsWith("| key |")) ?? "").split("|").map((c) => c.trim());
   const rows = new Map(
-    readme
-      .split("\n")
+    lines
       .filter((l) => /^\| `[^`]+` \| /.test(l))
       .map((l) => [l.split("`")[1], l.split("|").map((c) => c.trim())] as const),
   );
+
+  it("has a column per shipped stack", () => {
+    assert.deepEqual(header.slice(4, -2), listStacks(PROJECT_DIR).sort(sortStacks));
+  });
+
   for (const spec of SETTINGS) {
-    it(`${spec.key}: a row with its type, default and description`, () => {
+    it(`${spec.key}: a row with its type, default, per-stack values and description`, () => {
       const row = rows.get(spec.key);
-      assert.ok(row, `README has no row for ${spec.key}`);
+      assert.ok(row, `docs/configuration.md has no row for ${spec.key}`);
       assert.equal(row[2], spec.kind);
       assert.equal(row[3], `\`${JSON.stringify(spec.default)}\``);
       assert.equal(row[row.length - 2], spec.description);
+      for (const [i, stack] of header.entries()) {
+        if (i < 4 || i >= header.length - 2) {
+          continue;
+        }
+        const values = (readYamlFile(`Pulumi.${stack}.yaml`).config ?? {}) as Record<
+          string,
+          unknown
+        >;
+        const key = `${PROJECT_NAME}:${spec.key}`;
+        const expected = key in values ? `\`${JSON.stringify(values[key])}\`` : "·";
+        assert.equal(
+          row[i],
+          expected,
+          `${spec.key}, column ${stack}: Pulumi.${stack}.yaml has ${expected}`,
+        );
+      }
     });
   }
 });
+
+/** dev, prod, then the other stacks by name: the table's column order. */
+function sortStacks(a: string, b: string): number {
+  const rank = (s: string) => ["dev", "prod"].indexOf(s) >>> 0;
+  return rank(a) - rank(b) || a.localeCompare(b);
+}
 
 describe("stack files", () => {
   const stacks = listStacks(PROJECT_DIR);
