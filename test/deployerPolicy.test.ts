@@ -1,0 +1,336 @@
+// docs/deployer-policy.json against what the program creates: every resource type the shipped
+// stacks create is covered, on the names the program gives it, and nothing more is granted.
+
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { missingGrants, Need, PolicyDocument, unusedActions } from "./support/iamPolicy";
+import { ACCOUNT, Recorded, REGION } from "./support/pulumiMocks";
+import { runProgram, stackConfig, TOKEN } from "./support/programRun";
+
+const POLICY_FILE = path.resolve(__dirname, "../docs/deployer-policy.json");
+const policy = JSON.parse(fs.readFileSync(POLICY_FILE, "utf8")) as PolicyDocument;
+
+/** Pulumi auto-names a resource without an explicit name `<logical name>-<7 random hex>`. */
+const autoName = (r: Recorded) => `${r.name}-1a2b3c4`;
+const str = (r: Recorded, key: string) => String(r.inputs[key]);
+const arn = (service: string, rest: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${rest}`;
+const bucketArn = (r: Recorded) => `arn:aws:s3:::${str(r, "bucket")}`;
+const repoArn = (name: string) => arn("ecr", `repository/${name}`);
+
+/** Layer push and pull, what `docker push` to ECR and a CodeBuild push call. */
+const ECR_PUSH = [
+  "ecr:BatchCheckLayerAvailability",
+  "ecr:GetDownloadUrlForLayer",
+  "ecr:InitiateLayerUpload",
+  "ecr:UploadLayerPart",
+  "ecr:CompleteLayerUpload",
+  "ecr:PutImage",
+];
+
+/** Sub-resources of a bucket: the provider's read and write (delete uses the Put action). */
+const bucketPart =
+  (...actions: string[]) =>
+  (r: Recorded) =>
+    actions.map((action) => ({ action, resource: bucketArn(r) }));
+
+/**
+ * What the AWS provider (and our own dynamic provider) calls for each resource type over
+ * create, read, update and delete: the IAM actions of those API calls. A type the program starts
+ * to create must be added here, and its actions to docs/deployer-policy.json.
+ */
+const NEEDS: Record<string, (r: Recorded) => Omit<Need, "by">[]> = {
+  "aws:s3/bucket:Bucket": (r) =>
+    [
+      "s3:CreateBucket",
+      "s3:DeleteBucket",
+      "s3:ListBucket", // HeadBucket
+      "s3:ListBucketVersions", // forceDestroy empties a versioned bucket
+      "s3:GetBucketAcl",
+      "s3:GetBucketCORS",
+      "s3:GetBucketLocation",
+      "s3:GetBucketLogging",
+      "s3:GetBucketObjectLockConfiguration",
+      "s3:GetBucketPolicy",
+      "s3:GetBucketRequestPayment",
+      "s3:GetBucketTagging",
+      "s3:PutBucketTagging",
+      "s3:GetBucketVersioning",
+      "s3:GetBucketWebsite",
+      "s3:GetAccelerateConfiguration",
+      "s3:GetEncryptionConfiguration",
+      "s3:GetLifecycleConfiguration",
+      "s3:GetReplicationConfiguration",
+    ].map((action) => ({ action, resource: `arn:aws:s3:::${autoName(r)}` })),
+  "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": bucketPart(
+    "s3:GetBucketPublicAccessBlock",
+    "s3:PutBucketPublicAccessBlock",
+  ),
+  "aws:s3/bucketOwnershipControls:BucketOwnershipControls": bucketPart(
+    "s3:GetBucketOwnershipControls",
+    "s3:PutBucketOwnershipControls",
+  ),
+  "aws:s3/bucketVersioning:BucketVersioning": bucketPart(
+    "s3:GetBucketVersioning",
+    "s3:PutBucketVersioning",
+  ),
+  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration":
+    bucketPart("s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration"),
+  "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": bucketPart(
+    "s3:GetLifecycleConfiguration",
+    "s3:PutLifecycleConfiguration",
+  ),
+  "aws:s3/bucketPolicy:BucketPolicy": bucketPart(
+    "s3:GetBucketPolicy",
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+  ),
+  "aws:s3/bucketObjectv2:BucketObjectv2": (r) =>
+    [
+      "s3:PutObject",
+      "s3:GetObject", // HeadObject
+      "s3:GetObjectVersion",
+      "s3:GetObjectTagging",
+      "s3:PutObjectTagging",
+      "s3:DeleteObject",
+      "s3:DeleteObjectVersion", // a versioned bucket's object is deleted with its versions
+    ].map((action) => ({ action, resource: `${bucketArn(r)}/${str(r, "key")}` })),
+  // A remote component: aws.ecr.Repository and aws.ecr.LifecyclePolicy.
+  "awsx:ecr:Repository": (r) =>
+    [
+      "ecr:CreateRepository",
+      "ecr:DeleteRepository",
+      "ecr:DescribeRepositories",
+      "ecr:ListTagsForResource",
+      "ecr:TagResource",
+      "ecr:UntagResource",
+      "ecr:PutImageTagMutability",
+      "ecr:PutImageScanningConfiguration",
+      "ecr:GetLifecyclePolicy",
+      "ecr:PutLifecyclePolicy",
+      "ecr:DeleteLifecyclePolicy",
+    ].map((action) => ({ action, resource: repoArn(str(r, "name")) })),
+  "aws:cloudwatch/logGroup:LogGroup": (r) => [
+    ...[
+      "logs:CreateLogGroup",
+      "logs:DeleteLogGroup",
+      "logs:PutRetentionPolicy",
+      "logs:DeleteRetentionPolicy",
+      "logs:ListTagsForResource",
+      "logs:TagResource",
+      "logs:UntagResource",
+    ].map((action) => ({ action, resource: arn("logs", `log-group:${str(r, "name")}`) })),
+    // Read lists log groups by name prefix; IAM evaluates it on every group.
+    { action: "logs:DescribeLogGroups", resource: arn("logs", "log-group:*") },
+  ],
+  "aws:iam/role:Role": (r) =>
+    [
+      "iam:CreateRole",
+      "iam:GetRole",
+      "iam:DeleteRole",
+      "iam:UpdateRole",
+      "iam:UpdateAssumeRolePolicy",
+      "iam:TagRole",
+      "iam:UntagRole",
+      "iam:ListRolePolicies",
+      "iam:ListAttachedRolePolicies",
+      "iam:ListInstanceProfilesForRole", // checked before DeleteRole
+    ].map((action) => ({
+      action,
+      resource: `arn:aws:iam::${ACCOUNT}:role/${r.inputs.name === undefined ? autoName(r) : str(r, "name")}`,
+    })),
+  "aws:iam/rolePolicy:RolePolicy": (r) =>
+    ["iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy"].map((action) => ({
+      action,
+      resource: `arn:aws:iam::${ACCOUNT}:role/${str(r, "role")}`,
+    })),
+  "aws:codebuild/project:Project": (r) => [
+    ...[
+      "codebuild:CreateProject",
+      "codebuild:UpdateProject",
+      "codebuild:DeleteProject",
+      "codebuild:BatchGetProjects",
+    ].map((action) => ({ action, resource: arn("codebuild", `project/${str(r, "name")}`) })),
+    // Creating a project that runs as a role passes that role to CodeBuild.
+    { action: "iam:PassRole", resource: str(r, "serviceRole") },
+  ],
+  "aws:secretsmanager/secret:Secret": (r) =>
+    [
+      "secretsmanager:CreateSecret",
+      "secretsmanager:DeleteSecret",
+      "secretsmanager:DescribeSecret",
+      "secretsmanager:GetResourcePolicy",
+      "secretsmanager:TagResource",
+      "secretsmanager:UntagResource",
+    ].map((action) => ({
+      action,
+      resource: arn("secretsmanager", `secret:${autoName(r)}-AbCdEf`),
+    })),
+  "aws:secretsmanager/secretVersion:SecretVersion": (r) =>
+    [
+      "secretsmanager:PutSecretValue",
+      "secretsmanager:GetSecretValue",
+      "secretsmanager:ListSecretVersionIds",
+      "secretsmanager:UpdateSecretVersionStage",
+    ].map((action) => ({
+      action,
+      resource: arn("secretsmanager", `secret:${str(r, "secretId")}`),
+    })),
+  // ModelImage (components/modelImage.ts): the tag lookup, the build, and the dev opt-in delete.
+  "pulumi-nodejs:dynamic:Resource": (r) => [
+    ...["ecr:BatchGetImage", "ecr:BatchDeleteImage"].map((action) => ({
+      action,
+      resource: repoArn(str(r, "repositoryName")),
+    })),
+    ...["codebuild:StartBuild", "codebuild:BatchGetBuilds", "codebuild:ListBuildsForProject"].map(
+      (action) => ({ action, resource: arn("codebuild", `project/${str(r, "projectName")}`) }),
+    ),
+  ],
+  // The local builder pushes with Docker; only an ECR registry needs IAM.
+  "docker-build:index:Image": (r) => {
+    const ref = String((r.inputs.tags as string[])[0]);
+    const m = /^\d{12}\.dkr\.ecr\.[^/]+\/(.+):[^:]+$/.exec(ref);
+    return m ? ECR_PUSH.map((action) => ({ action, resource: repoArn(m[1]) })) : [];
+  },
+};
+
+/** Data sources the program calls: the IAM actions behind them. */
+const CALL_NEEDS: Record<string, string[]> = {
+  "aws:index/getCallerIdentity:getCallerIdentity": [], // sts:GetCallerIdentity needs no permission
+  "aws:ecr/getAuthorizationToken:getAuthorizationToken": ["ecr:GetAuthorizationToken"],
+};
+
+/** Actions AWS authorizes only on `Resource: "*"`. */
+const ACCOUNT_LEVEL = ["ecr:GetAuthorizationToken"];
+
+/** The runs that cover every resource type: each shipped stack, and a local build into ECR. */
+const RUNS: [string, string, Record<string, string>, string | undefined][] = [
+  ["dev with a token", "dev", stackConfig("dev"), TOKEN],
+  ["prod", "prod", stackConfig("prod"), undefined],
+  ["local", "local", stackConfig("local"), undefined],
+  [
+    "local builder into the stack's ECR",
+    "local",
+    { ...stackConfig("local"), "model-images:registry": "", "aws:region": REGION },
+    undefined,
+  ],
+];
+
+function needsOf(recorded: Recorded[], calls: string[]): { needs: Need[]; uncovered: string[] } {
+  const needs: Need[] = [];
+  const uncovered = new Set<string>();
+  for (const r of recorded) {
+    if (r.type.startsWith("model-images:")) {
+      continue; // our components: their children are recorded themselves
+    }
+    const need = NEEDS[r.type];
+    if (need === undefined) {
+      uncovered.add(r.type);
+      continue;
+    }
+    needs.push(...need(r).map((n) => ({ ...n, by: `${r.type} ${r.name}` })));
+  }
+  for (const call of calls) {
+    const actions = CALL_NEEDS[call];
+    if (actions === undefined) {
+      uncovered.add(call);
+      continue;
+    }
+    needs.push(...actions.map((action) => ({ action, resource: "*", by: call })));
+  }
+  return { needs, uncovered: [...uncovered] };
+}
+
+describe("docs/deployer-policy.json", () => {
+  const all: Need[] = [];
+
+  it("is an IAM policy of Allow statements, each with a Sid", () => {
+    assert.equal(policy.Version, "2012-10-17");
+    for (const s of policy.Statement) {
+      assert.equal(s.Effect, "Allow", JSON.stringify(s));
+      assert.match(s.Sid ?? "", /^[A-Za-z0-9]+$/);
+    }
+  });
+
+  it('grants on Resource "*" only what AWS authorizes nowhere else', () => {
+    for (const s of policy.Statement) {
+      const resources = Array.isArray(s.Resource) ? s.Resource : [s.Resource];
+      const actions = Array.isArray(s.Action) ? s.Action : [s.Action];
+      if (resources.includes("*")) {
+        assert.deepEqual(
+          actions.filter((a) => !ACCOUNT_LEVEL.includes(a)),
+          [],
+          `${s.Sid}: scope these to the program's resource names`,
+        );
+      }
+      assert.ok(!actions.some((a) => a.includes("*")), `${s.Sid}: name each action`);
+    }
+  });
+
+  for (const [label, stack, config, token] of RUNS) {
+    it(`covers every resource ${label} creates, on the names it gives them`, async () => {
+      const run = await runProgram(stack, config, token);
+      const { needs, uncovered } = needsOf(run.recorded, run.calls);
+      assert.deepEqual(
+        uncovered,
+        [],
+        "the program creates (or calls) these, and test/deployerPolicy.test.ts NEEDS does not say " +
+          "which IAM actions they take: add them there and to docs/deployer-policy.json",
+      );
+      assert.deepEqual(missingGrants(policy, needs), [], "docs/deployer-policy.json lacks these");
+      all.push(...needs);
+    });
+  }
+
+  it("`plan` against ECR: BatchGetImage on the repositories, the account from the ECR login", () => {
+    const needs: Need[] = [
+      {
+        action: "ecr:BatchGetImage",
+        resource: repoArn("kserve-models/qwen2-5-0-5b-instruct"),
+        by: "plan",
+      },
+      { action: "ecr:GetAuthorizationToken", resource: "*", by: "plan" },
+    ];
+    assert.deepEqual(missingGrants(policy, needs), []);
+  });
+
+  it("grants nothing the program does not use (least privilege)", () => {
+    assert.ok(all.length > 0, "run the coverage tests first");
+    assert.deepEqual(unusedActions(policy, all), []);
+  });
+
+  it("the check has teeth: a dropped action, a renamed resource and an extra grant are caught", () => {
+    const need: Need = {
+      action: "codebuild:StartBuild",
+      resource: arn("codebuild", "project/model-images-dev-x"),
+      by: "test",
+    };
+    assert.deepEqual(missingGrants(policy, [need]), []);
+    const dropped = {
+      ...policy,
+      Statement: policy.Statement.map((s) => ({
+        ...s,
+        Action: (s.Action as string[]).filter((a) => a !== "codebuild:StartBuild"),
+      })),
+    };
+    assert.equal(missingGrants(dropped, [need]).length, 1);
+    const renamed = { ...need, resource: arn("codebuild", "project/other-x") };
+    assert.match(
+      missingGrants(policy, [renamed])[0],
+      /^codebuild:StartBuild on .*project\/other-x \(for test\)$/,
+    );
+    const extra = {
+      ...policy,
+      Statement: [
+        ...policy.Statement,
+        {
+          Sid: "Extra",
+          Effect: "Allow" as const,
+          Action: ["s3:PutBucketAcl"],
+          Resource: "arn:aws:s3:::x",
+        },
+      ],
+    };
+    assert.deepEqual(unusedActions(extra, [need]).slice(-1), ["Extra: s3:PutBucketAcl"]);
+  });
+});
