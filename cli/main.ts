@@ -2,6 +2,7 @@
 // It imports only pure modules: loading @pulumi/pulumi alone would cost over a second.
 
 import { EXIT, UsageError } from "./args";
+import { bom, BOM_USAGE } from "./bom";
 import { kserve, KSERVE_USAGE } from "./kserve";
 import { plan, PLAN_USAGE } from "./plan";
 import { validate, VALIDATE_USAGE } from "./validate";
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   validate: { run: validate, usage: VALIDATE_USAGE },
   plan: { run: plan, usage: PLAN_USAGE },
   kserve: { run: kserve, usage: KSERVE_USAGE },
+  bom: { run: bom, usage: BOM_USAGE },
 };
 
 const USAGE = `usage: model-images <command> [options]

@@ -11,16 +11,9 @@ import { gzipSync } from "node:zlib";
 
 const run = promisify(execFile);
 
-export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-export const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+import { type Descriptor, OCI_INDEX, OCI_MANIFEST } from "../../lib/bom/ociClient";
 
-export interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  annotations?: Record<string, string>;
-  platform?: { architecture: string; os: string };
-}
+export { type Descriptor, OCI_INDEX, OCI_MANIFEST };
 
 export interface LayoutEntry {
   /** The tag inside the layout (and, by default, in the registry). */
