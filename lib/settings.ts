@@ -30,16 +30,23 @@ export interface StackSettings {
   builder: Builder;
   registry: string;
   onlyModels: string;
+  replicaRegions: string[];
+  manageRegistryReplication: boolean;
+  pullThroughCache: boolean;
+  dockerHubCredentialArn: string;
+  notifyEmail: string;
+  notifyTopicArn: string;
   /** Whether the stack has `huggingface-token` set (its value is never read here). */
   hasHuggingfaceToken: boolean;
 }
 
-type Kind = "string" | "integer" | "boolean";
+type Kind = "string" | "integer" | "boolean" | "array";
 
 export interface SettingSpec {
   key: Exclude<keyof StackSettings, "stack" | "hasHuggingfaceToken">;
   kind: Kind;
-  default: string | number | boolean;
+  /** An `array` setting is a list of strings (Pulumi.yaml: `type: array`, `items: {type: string}`). */
+  default: string | number | boolean | readonly string[];
   description: string;
   /** Returns a problem (what is allowed) or undefined. */
   check?: (value: never) => string | undefined;
@@ -227,7 +234,84 @@ export const SETTINGS: readonly SettingSpec[] = [
         ? undefined
         : "must be model names separated by commas",
   },
+  {
+    key: "replicaRegions",
+    kind: "array",
+    default: [],
+    description:
+      "AWS regions that receive a copy of every image of this stack (ECR replication of <registryPrefix>/ repositories); needs manageRegistryReplication: true.",
+    check: (v: string[]) => {
+      const bad = v.filter((r) => !AWS_REGION_PATTERN.test(r));
+      if (bad.length > 0) {
+        return `must list AWS region names like eu-west-1 (not ${bad.map((r) => JSON.stringify(r)).join(", ")})`;
+      }
+      if (new Set(v).size !== v.length) {
+        return "must not list a region twice";
+      }
+      // "Destinations ... Maximum: 25" (AWS::ECR::ReplicationConfiguration ReplicationRule).
+      return v.length <= 25
+        ? undefined
+        : "may list at most 25 regions (ECR's destinations per rule)";
+    },
+  },
+  {
+    key: "manageRegistryReplication",
+    kind: "boolean",
+    default: false,
+    description:
+      "This stack owns the account's ECR replication configuration in its region (there is one per registry, and replicaRegions replaces whatever else is in it).",
+  },
+  {
+    key: "pullThroughCache",
+    kind: "boolean",
+    default: false,
+    description:
+      "Pull the build's base and BuildKit images through ECR pull-through cache rules in this account instead of from public registries.",
+  },
+  {
+    key: "dockerHubCredentialArn",
+    kind: "string",
+    default: "",
+    description:
+      "Secrets Manager secret (name starting ecr-pullthroughcache/) with Docker Hub credentials; with pullThroughCache, adds a Docker Hub rule so BuildKit's image comes through ECR too.",
+    check: (v: string) =>
+      v === "" || PTC_SECRET_PATTERN.test(v)
+        ? undefined
+        : "must be empty or the ARN of a Secrets Manager secret whose name starts with ecr-pullthroughcache/ (ECR requires the prefix), like arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf",
+  },
+  {
+    key: "notifyEmail",
+    kind: "string",
+    default: "",
+    description:
+      "Email address told when each build ends (SUCCEEDED, FAILED, STOPPED), through a KMS-encrypted SNS topic this stack creates.",
+    check: (v: string) =>
+      v === "" || /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v)
+        ? undefined
+        : "must be empty or an email address",
+  },
+  {
+    key: "notifyTopicArn",
+    kind: "string",
+    default: "",
+    description:
+      "Existing SNS topic told when each build ends, instead of notifyEmail; its policy (and key policy, if encrypted) must let EventBridge publish.",
+    check: (v: string) =>
+      v === "" || /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(v)
+        ? undefined
+        : "must be empty or an SNS topic ARN like arn:aws:sns:us-east-1:123456789012:builds",
+  },
 ];
+
+/** An AWS region name (eu-west-1, us-gov-west-1, ap-southeast-5). */
+export const AWS_REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
+/**
+ * credentialArn of a pull-through cache rule, as the ECR API reference gives it: "Pattern:
+ * ^arn:aws:secretsmanager:[a-zA-Z0-9-:]+:secret:ecr\-pullthroughcache\/[a-zA-Z0-9\/_+=.@-]+$".
+ */
+const PTC_SECRET_PATTERN =
+  /^arn:aws[a-z-]*:secretsmanager:[a-zA-Z0-9-:]+:secret:ecr-pullthroughcache\/[a-zA-Z0-9/_+=.@-]+$/;
 
 export const SECRET_KEYS = ["huggingface-token"] as const;
 
@@ -239,8 +323,23 @@ export interface SettingProblem {
 function coerce(
   spec: SettingSpec,
   raw: unknown,
-): { value?: string | number | boolean; problem?: string } {
+): { value?: string | number | boolean | string[]; problem?: string } {
   switch (spec.kind) {
+    case "array": {
+      // The engine hands a program an array setting as JSON text; a stack file read by the CLI
+      // gives the list itself.
+      let list: unknown = raw;
+      if (typeof raw === "string") {
+        try {
+          list = JSON.parse(raw);
+        } catch {
+          list = undefined;
+        }
+      }
+      return Array.isArray(list) && list.every((x) => typeof x === "string")
+        ? { value: [...list] }
+        : { problem: "must be a list of strings (e.g. [eu-west-1, us-west-2])" };
+    }
     case "string":
       return typeof raw === "string" ? { value: raw } : { problem: "must be a string" };
     case "integer": {
@@ -314,7 +413,78 @@ export function resolveSettings(
         "rebuildOnSourceChange needs imageTagMutability: MUTABLE (ECR refuses a second push of an IMMUTABLE tag); set imageTagMutability to MUTABLE or rebuildOnSourceChange to false, or bump the tag in models.yaml instead",
     });
   }
+  // A value already refused stands at its default, which would only add a misleading second problem.
+  const fleetKeys = [
+    "replicaRegions",
+    "manageRegistryReplication",
+    "registryPrefix",
+    "builder",
+    "registry",
+    "pullThroughCache",
+    "dockerHubCredentialArn",
+    "notifyEmail",
+    "notifyTopicArn",
+  ];
+  if (!problems.some((p) => fleetKeys.includes(p.key))) {
+    problems.push(...fleetProblems(out as unknown as StackSettings));
+  }
   return { settings: out as unknown as StackSettings, problems };
+}
+
+/** Replication, pull-through cache and notifications: settings that only make sense together. */
+function fleetProblems(s: StackSettings): SettingProblem[] {
+  const problems: SettingProblem[] = [];
+  const problem = (key: string, message: string) => problems.push({ key, message });
+  const ecr = s.builder === "codebuild" || s.registry === "";
+  if (s.replicaRegions.length > 0 && !s.manageRegistryReplication) {
+    problem(
+      "replicaRegions",
+      "replicaRegions needs manageRegistryReplication: true. ECR keeps one replication configuration per account and region, and this stack would replace whatever is in it (other stacks' or teams' rules included); set manageRegistryReplication to true if this stack owns it, or add the regions to the configuration's owner",
+    );
+  }
+  if (s.manageRegistryReplication && s.replicaRegions.length === 0) {
+    problem(
+      "manageRegistryReplication",
+      "manageRegistryReplication is true but replicaRegions is empty: the stack would own a replication configuration with nothing in it; list the regions in replicaRegions, or set manageRegistryReplication to false",
+    );
+  }
+  if (s.replicaRegions.length > 0 && s.registryPrefix === "") {
+    problem(
+      "replicaRegions",
+      "replicaRegions needs a registryPrefix: the replication filter is '<registryPrefix>/', and an empty prefix would replicate every repository in the registry",
+    );
+  }
+  if (s.replicaRegions.length > 0 && !ecr) {
+    problem(
+      "replicaRegions",
+      `replicaRegions replicates ECR repositories, but this stack pushes to registry ${JSON.stringify(s.registry)}; clear registry or replicaRegions`,
+    );
+  }
+  if (s.dockerHubCredentialArn !== "" && !s.pullThroughCache) {
+    problem(
+      "dockerHubCredentialArn",
+      "dockerHubCredentialArn is used only by the Docker Hub pull-through cache rule; set pullThroughCache to true, or clear dockerHubCredentialArn",
+    );
+  }
+  if (s.pullThroughCache && s.builder !== "codebuild") {
+    problem(
+      "pullThroughCache",
+      "pullThroughCache serves CodeBuild builds; builder: local pulls its base images with this machine's docker (set pullThroughCache to false)",
+    );
+  }
+  if (s.notifyEmail !== "" && s.notifyTopicArn !== "") {
+    problem(
+      "notifyTopicArn",
+      "set notifyEmail (this stack creates the topic) or notifyTopicArn (an existing topic), not both",
+    );
+  }
+  if ((s.notifyEmail !== "" || s.notifyTopicArn !== "") && s.builder !== "codebuild") {
+    problem(
+      s.notifyEmail !== "" ? "notifyEmail" : "notifyTopicArn",
+      "build notifications report CodeBuild builds; builder: local has none (clear notifyEmail and notifyTopicArn)",
+    );
+  }
+  return problems;
 }
 
 /** Settings with every default, for tests and tools that have no stack file. */

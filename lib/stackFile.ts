@@ -2,7 +2,7 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isMap, isPair, isScalar } from "yaml";
+import { isMap, isPair, isScalar, isSeq } from "yaml";
 import type { Diagnostic } from "./diagnostics";
 import { positionAt, readYaml } from "./manifest/yamlSource";
 import { PROJECT_NAME, resolveSettings, StackSettings } from "./settings";
@@ -57,7 +57,11 @@ export function readStackFile(projectDir: string, stack: string): StackFile {
           hasToken = pair.value !== null && pair.value !== undefined;
           continue;
         }
-        raw[key] = isScalar(pair.value) ? pair.value.value : pair.value;
+        raw[key] = isScalar(pair.value)
+          ? pair.value.value
+          : isSeq(pair.value)
+            ? pair.value.toJSON()
+            : pair.value;
         where.set(key, pair.key.range?.[0] ?? 0);
       }
     }
