@@ -27,3 +27,7 @@ export const codeBuildProjects = catalog.codeBuildProjects;
 export const skippedImages = catalog.skippedImages;
 /** The S3 bucket holding the build source (CodeBuild builder only). */
 export const sourceBucket = catalog.sourceBucket;
+/** region -> image name -> {uri, digestUri} of the copies ECR replicates there (replicaRegions). */
+export const replicaModelUris = catalog.replicaModelUris;
+/** The SNS topic that hears of each build's end (notifyEmail / notifyTopicArn). */
+export const buildEventsTopicArn = catalog.buildEventsTopicArn;

@@ -4,3 +4,6 @@ export * from "./huggingfaceToken";
 export * from "./modelRepository";
 export * from "./modelBuildProject";
 export * from "./modelCatalog";
+export * from "./buildNotifications";
+export * from "./pullThroughCache";
+export * from "./registryReplication";

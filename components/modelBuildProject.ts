@@ -2,7 +2,7 @@
 
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { buildEnvironment, HF_TOKEN_ENV } from "../lib/buildEnv";
+import { buildEnvironment, HF_TOKEN_ENV, type PlainEnv } from "../lib/buildEnv";
 import type { ImageSpec } from "../lib/manifest";
 
 /** Curated CodeBuild image with Docker and buildx (Ubuntu 22.04); the build itself runs in docker. */
@@ -24,6 +24,10 @@ export interface ModelBuildProjectArgs {
   buildTimeoutMinutes: number;
   logRetentionDays: number;
   maxLayerBytes: number;
+  /** More PLAINTEXT build variables (e.g. the pull-through cache names), after the image's own. */
+  additionalEnvironment?: pulumi.Input<PlainEnv[]>;
+  /** More statements for the role's policy (e.g. pull-through cache), each on its own resources. */
+  additionalStatements?: pulumi.Input<object>[];
   tags?: Record<string, string>;
 }
 
@@ -34,6 +38,7 @@ export function buildPolicy(a: {
   sourceObjectKey: string;
   logGroupArn: string;
   tokenSecretArn?: string;
+  additionalStatements?: object[];
 }): object {
   const statements: object[] = [
     {
@@ -85,6 +90,7 @@ export function buildPolicy(a: {
       Resource: a.tokenSecretArn,
     });
   }
+  statements.push(...(a.additionalStatements ?? []));
   return { Version: "2012-10-17", Statement: statements };
 }
 
@@ -139,25 +145,38 @@ export class ModelBuildProject extends pulumi.ComponentResource {
             args.sourceObjectKey,
             this.logGroup.arn,
             args.tokenSecretArn,
+            pulumi.all(args.additionalStatements ?? []),
           ])
-          .apply(([repositoryArn, sourceBucketArn, sourceObjectKey, logGroupArn, tokenSecretArn]) =>
-            JSON.stringify(
-              buildPolicy({
-                repositoryArn,
-                sourceBucketArn,
-                sourceObjectKey,
-                logGroupArn,
-                tokenSecretArn,
-              }),
-            ),
+          .apply(
+            ([
+              repositoryArn,
+              sourceBucketArn,
+              sourceObjectKey,
+              logGroupArn,
+              tokenSecretArn,
+              additionalStatements,
+            ]) =>
+              JSON.stringify(
+                buildPolicy({
+                  repositoryArn,
+                  sourceBucketArn,
+                  sourceObjectKey,
+                  logGroupArn,
+                  tokenSecretArn,
+                  additionalStatements,
+                }),
+              ),
           ),
       },
       child,
     );
     const plain = pulumi
-      .output(args.repositoryUrl)
-      .apply((url) =>
-        buildEnvironment(image, url, args.maxLayerBytes).map((e) => ({ ...e, type: "PLAINTEXT" })),
+      .all([args.repositoryUrl, args.additionalEnvironment ?? []])
+      .apply(([url, additional]) =>
+        [...buildEnvironment(image, url, args.maxLayerBytes), ...additional].map((e) => ({
+          ...e,
+          type: "PLAINTEXT",
+        })),
       );
     const environmentVariables =
       args.tokenSecretArn === undefined

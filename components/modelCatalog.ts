@@ -6,13 +6,17 @@ import { buildInputs } from "../lib/buildEnv";
 import { renderKServe, toYaml } from "../lib/kserve";
 import type { ImageSpec } from "../lib/manifest";
 import { ecrRegistryHost } from "../lib/naming";
+import { type ReplicaUris, replicaUris } from "../lib/replicas";
 import type { StackSettings } from "../lib/settings";
+import { BuildNotifications } from "./buildNotifications";
 import { BuildSource } from "./buildSource";
 import { HuggingfaceToken } from "./huggingfaceToken";
 import { LocalModelImage, RegistryAuth } from "./localModelImage";
 import { ModelBuildProject } from "./modelBuildProject";
 import { ModelImage } from "./modelImage";
 import { ModelRepository } from "./modelRepository";
+import { PullThroughCache } from "./pullThroughCache";
+import { RegistryReplication } from "./registryReplication";
 
 export interface ModelCatalogArgs {
   /** Expanded images from the validated manifest. */
@@ -63,6 +67,13 @@ export class ModelCatalog extends pulumi.ComponentResource {
   readonly skippedImages: Record<string, string>;
   /** The build source bucket (CodeBuild only). */
   readonly sourceBucket?: pulumi.Output<string>;
+  readonly pullThrough?: PullThroughCache;
+  readonly notifications?: BuildNotifications;
+  readonly replication?: RegistryReplication;
+  /** region -> image name -> URIs of the replica (replicaRegions; empty without). */
+  readonly replicaModelUris: pulumi.Output<Record<string, Record<string, ReplicaUris>>>;
+  /** The SNS topic told of each build's end (notifyEmail / notifyTopicArn). */
+  readonly buildEventsTopicArn?: pulumi.Output<string>;
 
   constructor(name: string, args: ModelCatalogArgs, opts?: pulumi.ComponentResourceOptions) {
     super("model-images:index:ModelCatalog", name, {}, opts);
@@ -116,6 +127,40 @@ export class ModelCatalog extends pulumi.ComponentResource {
         { parent: this },
       );
       this.sourceBucket = this.source.bucketName;
+      if (s.pullThroughCache) {
+        this.pullThrough = new PullThroughCache(
+          `${name}-pull-through`,
+          {
+            stack: s.stack,
+            registryPrefix: s.registryPrefix,
+            dockerHubCredentialArn: s.dockerHubCredentialArn || undefined,
+            registryHost: registry,
+            region: args.region,
+            accountId: account.accountId,
+          },
+          { parent: this },
+        );
+      }
+      if (s.notifyEmail !== "" || s.notifyTopicArn !== "") {
+        // Before any build starts, so that the first build's end is reported too.
+        this.notifications = new BuildNotifications(
+          `${name}-notify`,
+          {
+            builds: built.map((i) => ({
+              image: i.name,
+              projectName: codeBuildProjectName(s.stack, i.name),
+              imageRef: pulumi.interpolate`${this.repositories[i.model].url}:${i.tag}`,
+            })),
+            email: s.notifyEmail || undefined,
+            topicArn: s.notifyTopicArn || undefined,
+            region: args.region,
+            accountId: account.accountId,
+            tags,
+          },
+          { parent: this },
+        );
+        this.buildEventsTopicArn = this.notifications.topicArn;
+      }
       if (args.huggingfaceToken !== undefined) {
         this.token = new HuggingfaceToken(
           `${name}-hf-token`,
@@ -154,6 +199,19 @@ export class ModelCatalog extends pulumi.ComponentResource {
       }
     }
 
+    if (identity && s.replicaRegions.length > 0) {
+      this.replication = new RegistryReplication(
+        `${name}-replication`,
+        {
+          registryPrefix: s.registryPrefix,
+          regions: s.replicaRegions,
+          sourceRegion: args.region,
+          accountId: identity.accountId,
+        },
+        { parent: this },
+      );
+    }
+
     this.modelUris = pulumi.all(
       Object.fromEntries(Object.entries(results).map(([n, r]) => [n, r.uri])),
     );
@@ -163,6 +221,9 @@ export class ModelCatalog extends pulumi.ComponentResource {
     this.kserveManifests = this.modelDigestUris.apply((digests) =>
       renderManifests(args.images, digests, this),
     );
+    this.replicaModelUris = pulumi
+      .all([identity?.accountId ?? "", this.modelDigestUris])
+      .apply(([account, digests]) => replicaUris(s.replicaRegions, account, built, digests));
     this.repositoryUrls = pulumi.all(repoUrls);
     this.skippedImages = Object.fromEntries(
       args.images.filter((i) => i.skipped).map((i) => [i.name, `hf://${i.source}`]),
@@ -175,6 +236,8 @@ export class ModelCatalog extends pulumi.ComponentResource {
       codeBuildProjects: this.codeBuildProjects,
       skippedImages: this.skippedImages,
       sourceBucket: this.sourceBucket,
+      replicaModelUris: this.replicaModelUris,
+      buildEventsTopicArn: this.buildEventsTopicArn,
     });
   }
 
@@ -206,6 +269,8 @@ export class ModelCatalog extends pulumi.ComponentResource {
         buildTimeoutMinutes: s.buildTimeoutMinutes,
         logRetentionDays: s.logRetentionDays,
         maxLayerBytes: s.maxLayerBytes,
+        additionalEnvironment: this.pullThrough?.environment,
+        additionalStatements: this.pullThrough ? [this.pullThrough.policyStatement] : undefined,
         tags: { ...tags, Model: image.model, Accelerator: image.accelerator },
       },
       { parent: this },
@@ -229,7 +294,15 @@ export class ModelCatalog extends pulumi.ComponentResource {
         pollIntervalSeconds: s.buildPollSeconds,
         deleteImageOnDestroy: s.deleteImagesOnDestroy,
       },
-      { parent: this, dependsOn: [project, source.object, repository] },
+      {
+        parent: this,
+        dependsOn: [
+          project,
+          source.object,
+          repository,
+          ...(this.notifications ? [this.notifications] : []),
+        ],
+      },
     );
     this.projects[image.name] = project;
     this.modelImages[image.name] = modelImage;

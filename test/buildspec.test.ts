@@ -416,4 +416,95 @@ describe("buildspec/buildspec.yml", () => {
       assert.match(r.output, /buildx wrote no containerimage.digest/);
     });
   });
+
+  describe("pull-through cache (pullThroughCache: true)", function () {
+    this.timeout(60_000);
+    const MIRROR = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+    const ECR_PUBLIC = `${MIRROR}/dev-1a2b3c/ecr-public`;
+    const DOCKER_HUB = `${MIRROR}/dev-1a2b3c/docker-hub`;
+    const builderImage = (calls: Call[]) =>
+      calls
+        .find((c) => c.tool === "docker" && c.argv[1] === "create")
+        ?.argv.find((a) => a.startsWith("image="));
+    const dockerfilePython = /^ARG PYTHON_IMAGE=(.*)$/m.exec(
+      fs.readFileSync(path.join(ROOT, "docker", "Dockerfile"), "utf8"),
+    )?.[1] as string;
+
+    it("pulls the base, python and BuildKit images through the rules' names", () => {
+      const r = runBuildspec(
+        contractEnv({
+          PYTHON_IMAGE: undefined,
+          PULL_THROUGH_ECR_PUBLIC: ECR_PUBLIC,
+          PULL_THROUGH_DOCKER_HUB: DOCKER_HUB,
+        }),
+      );
+      assertOk(r);
+      const args = buildArgs(builds(r.calls)[0].argv);
+      assert.equal(args.BASE_IMAGE, `${ECR_PUBLIC}/docker/library/busybox:1.37.0`);
+      // The Dockerfile's own pinned default, read from it, under the cache's name.
+      assert.match(dockerfilePython, /^public\.ecr\.aws\//);
+      assert.equal(
+        args.PYTHON_IMAGE,
+        `${ECR_PUBLIC}/${dockerfilePython.slice("public.ecr.aws/".length)}`,
+      );
+      assert.equal(builderImage(r.calls), `image=${DOCKER_HUB}/moby/buildkit:v0.26.3`);
+    });
+
+    const NAMES: [string, string, Record<string, string>][] = [
+      ["python:3.12", `${DOCKER_HUB}/library/python:3.12`, { PULL_THROUGH_DOCKER_HUB: DOCKER_HUB }],
+      [
+        "docker.io/library/busybox:1",
+        `${DOCKER_HUB}/library/busybox:1`,
+        { PULL_THROUGH_DOCKER_HUB: DOCKER_HUB },
+      ],
+      [
+        "docker.io/busybox:1",
+        `${DOCKER_HUB}/library/busybox:1`,
+        { PULL_THROUGH_DOCKER_HUB: DOCKER_HUB },
+      ],
+      [
+        "registry-1.docker.io/org/img@sha256:ab",
+        `${DOCKER_HUB}/org/img@sha256:ab`,
+        { PULL_THROUGH_DOCKER_HUB: DOCKER_HUB },
+      ],
+      [
+        "nvcr.io/nvidia/cuda:12.8.1-base-ubuntu24.04",
+        "nvcr.io/nvidia/cuda:12.8.1-base-ubuntu24.04",
+        { PULL_THROUGH_DOCKER_HUB: DOCKER_HUB, PULL_THROUGH_ECR_PUBLIC: ECR_PUBLIC },
+      ],
+      [
+        "localhost:5000/busybox:1",
+        "localhost:5000/busybox:1",
+        { PULL_THROUGH_DOCKER_HUB: DOCKER_HUB },
+      ],
+      // Only an ECR Public rule: Docker Hub names stay as they are.
+      ["python:3.12", "python:3.12", { PULL_THROUGH_ECR_PUBLIC: ECR_PUBLIC }],
+      [
+        "public.ecr.aws/docker/library/busybox:1.37.0",
+        "public.ecr.aws/docker/library/busybox:1.37.0",
+        { PULL_THROUGH_DOCKER_HUB: DOCKER_HUB },
+      ],
+    ];
+    // The naming function alone, from the buildspec's own text (a full run per name costs seconds).
+    const fn = allCommands(loadBuildspec()).find((c) => c.includes("pull_through() {")) as string;
+    for (const [given, expected, env] of NAMES) {
+      it(`names ${given} ${given === expected ? "as it is" : `as ${expected}`} (${Object.keys(env).join(", ")})`, () => {
+        const res = spawnSync("bash", ["-c", `${fn}\npull_through "$1"`, "bash", given], {
+          env: { PATH: "/usr/bin:/bin", ...env },
+          encoding: "utf8",
+        });
+        assert.equal(res.status, 0, res.stderr);
+        assert.equal(res.stdout, `${expected}\n`);
+      });
+    }
+
+    it("without the cache, every image keeps its public name and the Dockerfile its default", () => {
+      const r = runBuildspec(contractEnv({ PYTHON_IMAGE: undefined }));
+      assertOk(r);
+      const args = buildArgs(builds(r.calls)[0].argv);
+      assert.equal(args.BASE_IMAGE, "public.ecr.aws/docker/library/busybox:1.37.0");
+      assert.equal(args.PYTHON_IMAGE, undefined);
+      assert.equal(builderImage(r.calls), "image=moby/buildkit:v0.26.3");
+    });
+  });
 });

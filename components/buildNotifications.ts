@@ -1,0 +1,112 @@
+// Build notifications: the end of each of this stack's builds goes to an SNS topic (encrypted, publishable only by its rules).
+
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  buildEndPattern,
+  buildEndTransformer,
+  topicKeyPolicy,
+  topicPolicy,
+} from "../lib/buildEvents";
+import { partitionOf } from "../lib/pullThrough";
+
+export interface NotifiedBuild {
+  /** Output key of the image (`small`, `both-cuda`). */
+  image: string;
+  /** Its CodeBuild project. */
+  projectName: string;
+  /** `<repository url>:<tag>`, for the message. */
+  imageRef: pulumi.Input<string>;
+}
+
+export interface BuildNotificationsArgs {
+  builds: NotifiedBuild[];
+  /** Subscribe this address to a topic the component creates (with its own KMS key). */
+  email?: string;
+  /** Or publish to this existing topic (its owner grants EventBridge; nothing is created for it). */
+  topicArn?: string;
+  region: string;
+  accountId: pulumi.Input<string>;
+  tags?: Record<string, string>;
+}
+
+export class BuildNotifications extends pulumi.ComponentResource {
+  readonly key?: aws.kms.Key;
+  readonly topic?: aws.sns.Topic;
+  readonly rules: Record<string, aws.cloudwatch.EventRule> = {};
+  readonly topicArn: pulumi.Output<string>;
+
+  constructor(name: string, args: BuildNotificationsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("model-images:notify:BuildNotifications", name, {}, opts);
+    const child = { parent: this };
+    if ((args.email === undefined) === (args.topicArn === undefined)) {
+      throw new pulumi.RunError(
+        `${name}: give exactly one of email (a topic is created) or topicArn (an existing topic)`,
+      );
+    }
+    if (args.email !== undefined) {
+      this.key = new aws.kms.Key(
+        `${name}-key`,
+        {
+          description: "Encrypts the model-images build notification topic",
+          enableKeyRotation: true,
+          deletionWindowInDays: 7,
+          policy: pulumi
+            .output(args.accountId)
+            .apply((id) => JSON.stringify(topicKeyPolicy(partitionOf(args.region), id))),
+          tags: args.tags,
+        },
+        child,
+      );
+      this.topic = new aws.sns.Topic(
+        `${name}-topic`,
+        { kmsMasterKeyId: this.key.arn, tags: args.tags },
+        child,
+      );
+      // Email subscriptions wait for the recipient to confirm (SNS sends the link).
+      new aws.sns.TopicSubscription(
+        `${name}-email`,
+        { topic: this.topic.arn, protocol: "email", endpoint: args.email },
+        child,
+      );
+    }
+    this.topicArn = this.topic ? this.topic.arn : pulumi.output(args.topicArn as string);
+
+    for (const build of args.builds) {
+      const rule = new aws.cloudwatch.EventRule(
+        `${name}-${build.image}`,
+        {
+          description: `End of each build of ${build.projectName} (model-images)`,
+          eventPattern: JSON.stringify(buildEndPattern(build.projectName)),
+          tags: args.tags,
+        },
+        child,
+      );
+      new aws.cloudwatch.EventTarget(
+        `${name}-${build.image}-target`,
+        {
+          rule: rule.name,
+          arn: this.topicArn,
+          inputTransformer: pulumi
+            .output(build.imageRef)
+            .apply((ref) => buildEndTransformer(build.image, ref)),
+        },
+        child,
+      );
+      this.rules[build.image] = rule;
+    }
+    if (this.topic) {
+      new aws.sns.TopicPolicy(
+        `${name}-topic-policy`,
+        {
+          arn: this.topic.arn,
+          policy: pulumi
+            .all([this.topic.arn, ...Object.values(this.rules).map((r) => r.arn)])
+            .apply(([topic, ...rules]) => JSON.stringify(topicPolicy(topic, rules))),
+        },
+        child,
+      );
+    }
+    this.registerOutputs({ topicArn: this.topicArn });
+  }
+}
