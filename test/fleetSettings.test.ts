@@ -4,6 +4,12 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import {
+  PTC_PREFIX_MAX,
+  PTC_PREFIX_PATTERN,
+  pullThroughPrefix,
+  pullThroughStatement,
+} from "../lib/pullThrough";
 import { resolveSettings } from "../lib/settings";
 import { readStackFile } from "../lib/stackFile";
 
@@ -71,7 +77,9 @@ describe("fleet settings", () => {
       "a region list that is not a list",
       { replicaRegions: "eu-west-1", manageRegistryReplication: true },
       ["replicaRegions"],
-      [/^replicaRegions must be a list of strings \(e\.g\. \[eu-west-1, us-west-2\]\) \(got "eu-west-1"\)$/],
+      [
+        /^replicaRegions must be a list of strings \(e\.g\. \[eu-west-1, us-west-2\]\) \(got "eu-west-1"\)$/,
+      ],
     ],
     [
       "a Docker Hub secret without the cache",
@@ -191,5 +199,46 @@ describe("fleet settings", () => {
       [[3, 3]],
     );
     assert.match(bad.diagnostics[0].message, /needs manageRegistryReplication: true/);
+  });
+});
+
+describe("pull-through cache rule prefixes", () => {
+  const CASES: [string, string][] = [
+    ["dev", "kserve-models-dev"],
+    ["prod", "kserve-models"],
+    ["My_Very.Long-Stack-Name-For-Team-Search", "team/search/models"],
+    ["---", ""],
+  ];
+  for (const [stack, prefix] of CASES) {
+    it(`${stack} / ${JSON.stringify(prefix)}: ECR's pattern, 2 to 30 characters, outside <registryPrefix>/`, () => {
+      for (const upstream of ["ecr-public", "docker-hub"] as const) {
+        const p = pullThroughPrefix(stack, prefix, upstream);
+        assert.match(p, PTC_PREFIX_PATTERN);
+        assert.ok(p.length >= 2 && p.length <= PTC_PREFIX_MAX, p);
+        assert.ok(p.endsWith(`/${upstream}`), p);
+        assert.ok(prefix === "" || !p.startsWith(`${prefix}/`), p);
+      }
+    });
+  }
+
+  it("differs between stacks, and between prefixes of one stack name", () => {
+    const all = [
+      pullThroughPrefix("dev", "kserve-models-dev", "ecr-public"),
+      pullThroughPrefix("prod", "kserve-models", "ecr-public"),
+      pullThroughPrefix("dev", "other-team-models", "ecr-public"),
+    ];
+    assert.equal(new Set(all).size, all.length);
+    assert.match(all[0], /^dev-[0-9a-f]{6}\/ecr-public$/);
+  });
+
+  it("the role's statement names only the rules' repositories, in the region's partition", () => {
+    assert.deepEqual(
+      (
+        pullThroughStatement("cn-north-1", "123456789012", ["a-1/ecr-public"]) as {
+          Resource: string[];
+        }
+      ).Resource,
+      ["arn:aws-cn:ecr:cn-north-1:123456789012:repository/a-1/ecr-public/*"],
+    );
   });
 });

@@ -44,6 +44,12 @@ function outputsFor(
       return { arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, name };
     case "aws:secretsmanager/secret:Secret":
       return { arn: arn("secretsmanager", `secret:${name}-AbCdEf`) };
+    case "aws:kms/key:Key":
+      return { arn: arn("kms", `key/${name}-0000`), keyId: `${name}-0000` };
+    case "aws:sns/topic:Topic":
+      return { arn: arn("sns", name), name };
+    case "aws:cloudwatch/eventRule:EventRule":
+      return { arn: arn("events", `rule/${name}`), name };
     case "aws:codebuild/project:Project":
       return { arn: arn("codebuild", `project/${String(inputs.name)}`) };
     case "pulumi-nodejs:dynamic:Resource": {
