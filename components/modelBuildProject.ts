@@ -139,34 +139,15 @@ export class ModelBuildProject extends pulumi.ComponentResource {
       {
         role: this.role.id,
         policy: pulumi
-          .all([
-            args.repositoryArn,
-            args.sourceBucketArn,
-            args.sourceObjectKey,
-            this.logGroup.arn,
-            args.tokenSecretArn,
-            pulumi.all(args.additionalStatements ?? []),
-          ])
-          .apply(
-            ([
-              repositoryArn,
-              sourceBucketArn,
-              sourceObjectKey,
-              logGroupArn,
-              tokenSecretArn,
-              additionalStatements,
-            ]) =>
-              JSON.stringify(
-                buildPolicy({
-                  repositoryArn,
-                  sourceBucketArn,
-                  sourceObjectKey,
-                  logGroupArn,
-                  tokenSecretArn,
-                  additionalStatements,
-                }),
-              ),
-          ),
+          .all({
+            repositoryArn: args.repositoryArn,
+            sourceBucketArn: args.sourceBucketArn,
+            sourceObjectKey: args.sourceObjectKey,
+            logGroupArn: this.logGroup.arn,
+            tokenSecretArn: args.tokenSecretArn,
+            additionalStatements: pulumi.all(args.additionalStatements ?? []),
+          })
+          .apply((a) => JSON.stringify(buildPolicy(a))),
       },
       child,
     );
