@@ -139,13 +139,13 @@ export class ModelBuildProject extends pulumi.ComponentResource {
       {
         role: this.role.id,
         policy: pulumi
-          .all({
+          .output({
             repositoryArn: args.repositoryArn,
             sourceBucketArn: args.sourceBucketArn,
             sourceObjectKey: args.sourceObjectKey,
             logGroupArn: this.logGroup.arn,
             tokenSecretArn: args.tokenSecretArn,
-            additionalStatements: pulumi.all(args.additionalStatements ?? []),
+            additionalStatements: args.additionalStatements ?? [],
           })
           .apply((a) => JSON.stringify(buildPolicy(a))),
       },
