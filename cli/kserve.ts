@@ -9,10 +9,11 @@ import {
   renderKServe,
   toYaml,
 } from "../lib/kserve";
+import { isPublicKeyPem, renderImagePolicy } from "../lib/imagePolicy";
 import { ociTagUri } from "../lib/naming";
 import { RegistryError, resolveRegistryHost } from "../lib/registry";
 import { EXIT, parse, UsageError } from "./args";
-import { loadSelection, runCheck, SELECTION_OPTIONS } from "./plan";
+import { loadSelection, runCheck, type Selection, SELECTION_OPTIONS } from "./plan";
 
 export const KSERVE_USAGE = `usage: kserve [--stack S] [--manifest F] [--registry HOST[:PORT]] [--pin-digest] [--out DIR] [--kind isvc|llmisvc|all]
 
@@ -30,8 +31,58 @@ Selection and registry flags are those of 'plan' (--stack, --manifest, --registr
   --llm-api-version V     LLMInferenceService version: v1alpha2 (default, storage version) or v1alpha1
   --llm-cpu-image IMAGE   LLMInferenceService 'main' image for cpu variants (e.g. a vLLM CPU image)
   --hf-token-secret NAME  Secret (key HF_TOKEN) gated hf:// models read the Hub token from (default hf-token)
+  --policy                print instead the Kyverno ClusterPolicy that admits only images of this
+                          stack's repositories signed with its key (apply it once per cluster)
+  --public-key FILE       with --policy: the signing key's PEM (pulumi stack output signingPublicKey)
 
 Exit codes: 0 written, 1 problems (manifest, registry, a missing image with --pin-digest), 2 usage.`;
+
+/** The registry host of the selection, or exit code 1 after saying why it cannot be known. */
+async function hostOrExit(
+  selection: Selection,
+  err: NodeJS.WritableStream,
+): Promise<string | number> {
+  try {
+    return await resolveRegistryHost(selection.target);
+  } catch (e) {
+    if (e instanceof RegistryError) {
+      err.write(`error: ${e.message}\n`);
+      return EXIT.failed;
+    }
+    throw e;
+  }
+}
+
+async function printPolicy(
+  selection: Selection,
+  keyFile: string | undefined,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
+  if (keyFile === undefined) {
+    throw new UsageError(
+      "--policy needs --public-key FILE: the PEM of the stack's signing key (pulumi stack output signingPublicKey > cosign.pub)",
+    );
+  }
+  let publicKeyPem: string;
+  try {
+    publicKeyPem = fs.readFileSync(keyFile, "utf8");
+  } catch (e) {
+    throw new UsageError(`--public-key ${keyFile}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+  if (!isPublicKeyPem(publicKeyPem)) {
+    throw new UsageError(
+      `--public-key ${keyFile} is not a PEM public key ('-----BEGIN PUBLIC KEY-----'); export it with cosign public-key --key awskms:///<key arn>`,
+    );
+  }
+  const registryHost = await hostOrExit(selection, err);
+  if (typeof registryHost === "number") {
+    return registryHost;
+  }
+  const { stack, registryPrefix } = selection.settings;
+  out.write(toYaml([renderImagePolicy({ stack, registryHost, registryPrefix, publicKeyPem })]));
+  return EXIT.ok;
+}
 
 const KINDS: Record<string, KServeKind[]> = {
   isvc: ["isvc"],
@@ -55,6 +106,8 @@ export async function kserve(
       "llm-api-version": { type: "string" },
       "llm-cpu-image": { type: "string" },
       "hf-token-secret": { type: "string" },
+      policy: { type: "boolean" },
+      "public-key": { type: "string" },
     },
     false,
   );
@@ -80,9 +133,15 @@ export async function kserve(
       `--namespace ${JSON.stringify(values.namespace)} is not a Kubernetes namespace name`,
     );
   }
+  if (values["public-key"] !== undefined && !values.policy) {
+    throw new UsageError("--public-key goes with --policy");
+  }
   const selection = loadSelection(values, err);
   if (typeof selection === "number") {
     return selection;
+  }
+  if (values.policy) {
+    return printPolicy(selection, values["public-key"], out, err);
   }
 
   // Tag URIs need only the registry host; digest URIs need every image looked up.
@@ -107,15 +166,9 @@ export async function kserve(
     }
     result.checks.forEach((c) => c.digestUri && uris.set(c.image.name, c.digestUri));
   } else if (selection.images.some((i) => !i.skipped)) {
-    let host: string;
-    try {
-      host = await resolveRegistryHost(selection.target);
-    } catch (e) {
-      if (e instanceof RegistryError) {
-        err.write(`error: ${e.message}\n`);
-        return EXIT.failed;
-      }
-      throw e;
+    const host = await hostOrExit(selection, err);
+    if (typeof host === "number") {
+      return host;
     }
     selection.images.forEach((i) => uris.set(i.name, ociTagUri(host, i.repositoryName, i.tag)));
   }

@@ -21,6 +21,7 @@ import { type ImageSpec, parseManifest } from "../lib/manifest";
 import { defaultSettings } from "../lib/settings";
 import { runCli } from "./support/cli";
 import { KSERVE_CRD_DIR } from "./support/referenceSchemas";
+import { strictPruned } from "./support/crdSchema";
 
 const KSERVE_DIR = KSERVE_CRD_DIR;
 const CRD_FILES: Record<string, string> = {
@@ -85,49 +86,6 @@ const HOST = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
 const DIGEST = "sha256:" + "ab".repeat(32);
 const tagUri = (i: ImageSpec) => `oci://${HOST}/${i.repositoryName}:${i.tag}`;
 const digestUri = (i: ImageSpec) => `oci://${HOST}/${i.repositoryName}@${DIGEST}`;
-
-/**
- * Kubernetes keeps unknown fields out silently (or rejects them with kubectl's strict field
- * validation); JSON Schema lets them through. Close every object that lists its properties, and
- * keep only the branches the documents use: the full PodSpec-heavy schemas take seconds to compile.
- */
-function strictPruned(schema: any, values: unknown[]): any {
-  if (schema === null || typeof schema !== "object") {
-    return schema;
-  }
-  const objects = values.filter(
-    (v): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v),
-  );
-  const out: any = { ...schema };
-  if (schema.properties) {
-    const used = new Set(objects.flatMap((o) => Object.keys(o)));
-    out.properties = {};
-    for (const [key, sub] of Object.entries(schema.properties)) {
-      if (used.has(key)) {
-        out.properties[key] = strictPruned(
-          sub,
-          objects.map((o) => o[key]).filter((v) => v !== undefined),
-        );
-      }
-    }
-    if (
-      schema.additionalProperties === undefined &&
-      !schema["x-kubernetes-preserve-unknown-fields"]
-    ) {
-      out.additionalProperties = false;
-    }
-  }
-  if (schema.items) {
-    out.items = strictPruned(schema.items, values.filter(Array.isArray).flat());
-  }
-  if (schema.additionalProperties && typeof schema.additionalProperties === "object") {
-    out.additionalProperties = strictPruned(
-      schema.additionalProperties,
-      objects.flatMap((o) => Object.values(o)),
-    );
-  }
-  return out;
-}
 
 const crdCache = new Map<string, any>();
 function crd(kind: string): any {
