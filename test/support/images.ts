@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as zlib from "node:zlib";
+import { Parser as TarParser, ReadEntry } from "tar";
 
 /** Debian's busybox-static: one static binary, so the image needs no libraries. */
 export const BUSYBOX_BINARY = "/bin/busybox";
@@ -117,88 +117,44 @@ export interface TarEntry {
   data: Buffer;
 }
 
-function tarString(buf: Buffer, start: number, len: number): string {
-  const raw = buf.subarray(start, start + len);
-  const nul = raw.indexOf(0);
-  return raw.subarray(0, nul < 0 ? len : nul).toString("utf8");
-}
+/** node-tar's entry type names, back to the ustar typeflag the tests compare. */
+const TYPEFLAG: Record<string, string> = {
+  File: "0",
+  OldFile: "0",
+  ContiguousFile: "7",
+  Link: "1",
+  SymbolicLink: "2",
+  CharacterDevice: "3",
+  BlockDevice: "4",
+  Directory: "5",
+  FIFO: "6",
+};
 
-function tarNumber(buf: Buffer, start: number, len: number): number {
-  if (buf[start] & 0x80) {
-    // GNU base-256 for values that do not fit in octal.
-    let n = 0;
-    for (let i = start + 1; i < start + len; i++) {
-      n = n * 256 + buf[i];
-    }
-    return n;
-  }
-  const text = tarString(buf, start, len).trim();
-  return text ? parseInt(text, 8) : 0;
-}
-
-function paxRecords(data: Buffer): Record<string, string> {
-  const out: Record<string, string> = {};
-  let pos = 0;
-  while (pos < data.length) {
-    const space = data.indexOf(0x20, pos);
-    const len = parseInt(data.subarray(pos, space).toString("utf8"), 10);
-    if (!(len > 0)) {
-      break;
-    }
-    const record = data.subarray(space + 1, pos + len - 1).toString("utf8");
-    const eq = record.indexOf("=");
-    out[record.slice(0, eq)] = record.slice(eq + 1);
-    pos += len;
-  }
-  return out;
-}
-
-/** Parses an uncompressed or gzip-compressed tar (ustar, PAX and GNU long names). */
+/**
+ * Reads an uncompressed or gzip-compressed tar with node-tar (ustar, PAX and GNU long names).
+ * node-tar's Parser is synchronous when fed one buffer, so the entries are complete on return.
+ */
 export function readTar(blob: Buffer): TarEntry[] {
-  const buf = blob[0] === 0x1f && blob[1] === 0x8b ? zlib.gunzipSync(blob) : blob;
   const entries: TarEntry[] = [];
-  let pos = 0;
-  let pending: Record<string, string> = {};
-  while (pos + 512 <= buf.length) {
-    const header = buf.subarray(pos, pos + 512);
-    if (header.every((b) => b === 0)) {
-      break;
-    }
-    const type = String.fromCharCode(header[156] || 0x30);
-    const isMeta = type === "x" || type === "L" || type === "g";
-    const size =
-      !isMeta && pending.size !== undefined ? Number(pending.size) : tarNumber(header, 124, 12);
-    const dataStart = pos + 512;
-    pos = dataStart + Math.ceil(size / 512) * 512;
-    const data = buf.subarray(dataStart, dataStart + size);
-    if (type === "x") {
-      pending = { ...pending, ...paxRecords(data) };
-      continue;
-    }
-    if (type === "L") {
-      pending = { ...pending, path: tarString(data, 0, data.length) };
-      continue;
-    }
-    if (type === "g") {
-      continue;
-    }
-    const prefix = tarString(header, 345, 155);
-    let name =
-      pending.path ??
-      (prefix ? `${prefix}/${tarString(header, 0, 100)}` : tarString(header, 0, 100));
-    name = name.replace(/^\.?\/+/, "").replace(/\/+$/, "");
-    entries.push({
-      name,
-      type,
-      mode: tarNumber(header, 100, 8) & 0o7777,
-      uid: pending.uid !== undefined ? Number(pending.uid) : tarNumber(header, 108, 8),
-      gid: pending.gid !== undefined ? Number(pending.gid) : tarNumber(header, 116, 8),
-      size,
-      linkname: pending.linkpath ?? tarString(header, 157, 100),
-      data,
-    });
-    pending = {};
-  }
+  const parser = new TarParser({
+    onReadEntry: (entry: ReadEntry) => {
+      const chunks: Buffer[] = [];
+      entry.on("data", (chunk: Buffer) => chunks.push(chunk));
+      entry.on("end", () =>
+        entries.push({
+          name: entry.path.replace(/^\.?\/+/, "").replace(/\/+$/, ""),
+          type: TYPEFLAG[entry.type] ?? entry.type,
+          mode: (entry.mode ?? 0) & 0o7777,
+          uid: entry.uid ?? 0,
+          gid: entry.gid ?? 0,
+          size: entry.size ?? 0,
+          linkname: entry.linkpath ?? "",
+          data: Buffer.concat(chunks),
+        }),
+      );
+    },
+  });
+  parser.end(blob);
   return entries;
 }
 
