@@ -18,24 +18,30 @@ import {
   readImage,
 } from "../lib/bom";
 import { RegistryError } from "../lib/registry";
-import { EXIT, parse, UsageError } from "./args";
+import { command, EXIT, type FlagValues, UsageError } from "./args";
 
-export const BOM_USAGE = `usage: bom --provenance FILE [--image HOST/REPOSITORY@sha256:…] [--model-card FILE] [--attach] [--insecure]
-
-Prints the CycloneDX 1.6 ML-BOM (JSON) of a model image: the model (source repo, resolved commit,
-license from the model card's metadata), every file with size and sha256 and, with --image, the
-image's layers as the registry serves them.
-  --provenance FILE   the .provenance.json docker/download_model.py wrote (/models/.provenance.json
-                      in the image, meta/.provenance.json in its --output directory)
-  --image REF         the image the model was built into, by digest; its layers are read from the registry
-  --model-card FILE   the model's README.md (default: README.md beside the provenance file, or in the
-                      staging layer the provenance names); it must match the sha256 the provenance records
-  --attach            push the BOM to the registry as an OCI referrer of --image
-                      (artifactType ${CYCLONEDX_MEDIA_TYPE}); prints the referrer digest on stderr
-  --insecure          plain HTTP for a non-loopback registry
-Registry login: REGISTRY_USERNAME and REGISTRY_PASSWORD (ECR: AWS and \`aws ecr get-login-password\`).
-
-Exit codes: 0 printed, 1 problems (provenance, model card, registry), 2 usage.`;
+export const BOM_FLAGS = {
+  provenance: {
+    type: "string",
+    arg: "FILE",
+    help: "the .provenance.json docker/download_model.py wrote (/models/.provenance.json\nin the image, meta/.provenance.json in its --output directory)",
+  },
+  image: {
+    type: "string",
+    arg: "REF",
+    help: "the image the model was built into, by digest (HOST/REPOSITORY@sha256:…);\nits layers are read from the registry",
+  },
+  "model-card": {
+    type: "string",
+    arg: "FILE",
+    help: "the model's README.md (default: README.md beside the provenance file, or in the\nstaging layer the provenance names); it must match the sha256 the provenance records",
+  },
+  attach: {
+    type: "boolean",
+    help: `push the BOM to the registry as an OCI referrer of --image\n(artifactType ${CYCLONEDX_MEDIA_TYPE}); prints the referrer digest on stderr`,
+  },
+  insecure: { type: "boolean", help: "plain HTTP for a non-loopback registry" },
+} as const;
 
 const CARD = "README.md";
 
@@ -81,22 +87,26 @@ function credentials(): { username: string; password: string } | undefined {
   return username !== undefined && password !== undefined ? { username, password } : undefined;
 }
 
-export async function bom(
-  argv: string[],
+export const bomCommand = command(
+  {
+    name: "bom",
+    synopsis: "--provenance FILE [--image HOST/REPOSITORY@sha256:…] [options]",
+    summary: "the CycloneDX ML-BOM of a model image, optionally attached as an OCI referrer",
+    description: `Prints the CycloneDX 1.6 ML-BOM (JSON) of a model image: the model (source repo, resolved commit,
+license from the model card's metadata), every file with size and sha256 and, with --image, the
+image's layers as the registry serves them.
+Registry login: REGISTRY_USERNAME and REGISTRY_PASSWORD (ECR: AWS and \`aws ecr get-login-password\`).`,
+    groups: [{ title: "options", flags: BOM_FLAGS }],
+    exitCodes: "Exit codes: 0 printed, 1 problems (provenance, model card, registry), 2 usage.",
+  },
+  ({ values }, { out, err }) => bom(values, out, err),
+);
+
+async function bom(
+  values: FlagValues<typeof BOM_FLAGS>,
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream,
 ): Promise<number> {
-  const { values } = parse(
-    argv,
-    {
-      provenance: { type: "string" },
-      image: { type: "string" },
-      "model-card": { type: "string" },
-      attach: { type: "boolean" },
-      insecure: { type: "boolean" },
-    },
-    false,
-  );
   if (!values.provenance) {
     throw new UsageError("--provenance FILE is required");
   }

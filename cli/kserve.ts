@@ -12,30 +12,56 @@ import {
 import { isPublicKeyPem, renderImagePolicy } from "../lib/imagePolicy";
 import { ociTagUri } from "../lib/naming";
 import { RegistryError, resolveRegistryHost } from "../lib/registry";
-import { EXIT, parse, UsageError } from "./args";
-import { loadSelection, runCheck, type Selection, SELECTION_OPTIONS } from "./plan";
+import { command, EXIT, UsageError } from "./args";
+import {
+  loadSelection,
+  REGISTRY_FLAGS,
+  runCheck,
+  type Selection,
+  SELECTION_FLAGS,
+} from "./selection";
 
-export const KSERVE_USAGE = `usage: kserve [--stack S] [--manifest F] [--registry HOST[:PORT]] [--pin-digest] [--out DIR] [--kind isvc|llmisvc|all]
-
-Prints KServe manifests for the manifest's images (multi-document YAML on stdout), or writes one
-file per image (<name>.yaml) with --out. Modelcar images use oci:// storage URIs; downloadAtRuntime
-models, which have no image, use hf://<source>:<revision> and KServe downloads them at start-up.
-
-Selection and registry flags are those of 'plan' (--stack, --manifest, --registry-prefix,
---tag-suffix, --registry, --insecure, --account, --region).
-  --pin-digest            look every image up and use oci://…@sha256:… (a missing image is an error)
-  --kind K                isvc (InferenceService, default), llmisvc (LLMInferenceService) or all;
-                          'all' deploys each model twice if applied as is
-  --out DIR               write DIR/<name>.yaml per image instead of printing
-  --namespace NS          set metadata.namespace (default: none, so kubectl apply -n decides)
-  --llm-api-version V     LLMInferenceService version: v1alpha2 (default, storage version) or v1alpha1
-  --llm-cpu-image IMAGE   LLMInferenceService 'main' image for cpu variants (e.g. a vLLM CPU image)
-  --hf-token-secret NAME  Secret (key HF_TOKEN) gated hf:// models read the Hub token from (default hf-token)
-  --policy                print instead the Kyverno ClusterPolicy that admits only images of this
-                          stack's repositories signed with its key (apply it once per cluster)
-  --public-key FILE       with --policy: the signing key's PEM (pulumi stack output signingPublicKey)
-
-Exit codes: 0 written, 1 problems (manifest, registry, a missing image with --pin-digest), 2 usage.`;
+export const KSERVE_FLAGS = {
+  "pin-digest": {
+    type: "boolean",
+    help: "look every image up and use oci://…@sha256:… (a missing image is an error)",
+  },
+  kind: {
+    type: "string",
+    arg: "K",
+    help: "isvc (InferenceService, default), llmisvc (LLMInferenceService) or all;\n'all' deploys each model twice if applied as is",
+  },
+  out: { type: "string", arg: "DIR", help: "write DIR/<name>.yaml per image instead of printing" },
+  namespace: {
+    type: "string",
+    arg: "NS",
+    help: "set metadata.namespace (default: none, so kubectl apply -n decides)",
+  },
+  "llm-api-version": {
+    type: "string",
+    arg: "V",
+    help: "LLMInferenceService version: v1alpha2 (default, storage version) or v1alpha1",
+  },
+  "llm-cpu-image": {
+    type: "string",
+    arg: "IMAGE",
+    help: "LLMInferenceService 'main' image for cpu variants (e.g. a vLLM CPU image)",
+  },
+  "hf-token-secret": {
+    type: "string",
+    arg: "NAME",
+    help: "Secret (key HF_TOKEN) gated hf:// models read the Hub token from (default hf-token)",
+  },
+  policy: {
+    type: "boolean",
+    help: "print instead the Kyverno ClusterPolicy that admits only images of this\nstack's repositories signed with its key (apply it once per cluster)",
+  },
+  "public-key": {
+    type: "string",
+    arg: "FILE",
+    help: "with --policy: the signing key's PEM (pulumi stack output signingPublicKey)",
+  },
+} as const;
 
 /** The registry host of the selection, or exit code 1 after saying why it cannot be known. */
 async function hostOrExit(
@@ -90,123 +116,117 @@ const KINDS: Record<string, KServeKind[]> = {
   all: ["isvc", "llmisvc"],
 };
 
-export async function kserve(
-  argv: string[],
-  out: NodeJS.WritableStream,
-  err: NodeJS.WritableStream,
-): Promise<number> {
-  const { values } = parse(
-    argv,
-    {
-      ...SELECTION_OPTIONS,
-      "pin-digest": { type: "boolean" },
-      out: { type: "string" },
-      kind: { type: "string" },
-      namespace: { type: "string" },
-      "llm-api-version": { type: "string" },
-      "llm-cpu-image": { type: "string" },
-      "hf-token-secret": { type: "string" },
-      policy: { type: "boolean" },
-      "public-key": { type: "string" },
-    },
-    false,
-  );
-  if (values.help) {
-    out.write(KSERVE_USAGE + "\n");
-    return EXIT.ok;
-  }
-  const kinds = KINDS[values.kind ?? "isvc"];
-  if (!kinds) {
-    throw new UsageError(`--kind ${JSON.stringify(values.kind)} must be isvc, llmisvc or all`);
-  }
-  const llmApiVersion = values["llm-api-version"] ?? "v1alpha2";
-  if (llmApiVersion !== "v1alpha1" && llmApiVersion !== "v1alpha2") {
-    throw new UsageError(
-      `--llm-api-version ${JSON.stringify(llmApiVersion)} must be v1alpha2 or v1alpha1`,
-    );
-  }
-  if (
-    values.namespace !== undefined &&
-    !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(values.namespace)
-  ) {
-    throw new UsageError(
-      `--namespace ${JSON.stringify(values.namespace)} is not a Kubernetes namespace name`,
-    );
-  }
-  if (values["public-key"] !== undefined && !values.policy) {
-    throw new UsageError("--public-key goes with --policy");
-  }
-  const selection = loadSelection(values, err);
-  if (typeof selection === "number") {
-    return selection;
-  }
-  if (values.policy) {
-    return printPolicy(selection, values["public-key"], out, err);
-  }
-
-  // Tag URIs need only the registry host; digest URIs need every image looked up.
-  const uris = new Map<string, string>();
-  if (values["pin-digest"]) {
-    const result = await runCheck(selection, err);
-    if (typeof result === "number") {
-      return result;
+export const kserveCommand = command(
+  {
+    name: "kserve",
+    synopsis: "[options]",
+    summary: "KServe InferenceService YAML for the images, tag or digest pinned",
+    description: `Prints KServe manifests for the manifest's images (multi-document YAML on stdout), or writes one
+file per image (<name>.yaml) with --out. Modelcar images use oci:// storage URIs; downloadAtRuntime
+models, which have no image, use hf://<source>:<revision> and KServe downloads them at start-up.`,
+    groups: [
+      { title: "selection (as for 'plan')", flags: SELECTION_FLAGS },
+      { title: "registry (as for 'plan')", flags: REGISTRY_FLAGS },
+      { title: "output", flags: KSERVE_FLAGS },
+    ],
+    exitCodes: `Exit codes: 0 written, 1 problems (manifest, stack, registry, a missing image with --pin-digest), 2 usage.`,
+  },
+  async ({ values }, io) => {
+    const kinds = KINDS[values.kind ?? "isvc"];
+    if (!kinds) {
+      throw new UsageError(`--kind ${JSON.stringify(values.kind)} must be isvc, llmisvc or all`);
     }
-    const missing = result.checks.filter((c) => c.status === "missing");
-    if (missing.length > 0) {
-      err.write(
-        `error: --pin-digest needs every image, but ${missing.length} ${missing.length === 1 ? "is" : "are"} not in registry ${result.registry}: ${missing
-          .map((c) => `${c.image.name} (${c.image.repositoryName}:${c.image.tag})`)
-          .join(", ")}. ${
-          selection.stackRegistry
-            ? `Build ${missing.length === 1 ? "it" : "them"} first (pulumi up --stack ${selection.settings.stack})`
-            : `Push ${missing.length === 1 ? "it" : "them"} to ${result.registry} first`
-        }, or drop --pin-digest\n`,
+    const llmApiVersion = values["llm-api-version"] ?? "v1alpha2";
+    if (llmApiVersion !== "v1alpha1" && llmApiVersion !== "v1alpha2") {
+      throw new UsageError(
+        `--llm-api-version ${JSON.stringify(llmApiVersion)} must be v1alpha2 or v1alpha1`,
       );
-      return EXIT.failed;
     }
-    result.checks.forEach((c) => c.digestUri && uris.set(c.image.name, c.digestUri));
-  } else if (selection.images.some((i) => !i.skipped)) {
-    const host = await hostOrExit(selection, err);
-    if (typeof host === "number") {
-      return host;
+    if (
+      values.namespace !== undefined &&
+      !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(values.namespace)
+    ) {
+      throw new UsageError(
+        `--namespace ${JSON.stringify(values.namespace)} is not a Kubernetes namespace name`,
+      );
     }
-    selection.images.forEach((i) => uris.set(i.name, ociTagUri(host, i.repositoryName, i.tag)));
-  }
-
-  const options = {
-    kinds,
-    namespace: values.namespace,
-    llmApiVersion: llmApiVersion as LLMApiVersion,
-    llmCpuImage: values["llm-cpu-image"],
-    hfTokenSecret: values["hf-token-secret"],
-  };
-  const perImage: { name: string; docs: KubeObject[] }[] = selection.images.map((image) => ({
-    name: image.name,
-    docs: renderKServe(image, uris.get(image.name), options),
-  }));
-
-  const skipped = selection.images.filter((i) => i.skipped);
-  if (skipped.length > 0) {
-    const gated = skipped.filter((i) => i.gated);
-    err.write(
-      `note: ${skipped.map((i) => i.name).join(", ")} ${skipped.length === 1 ? "is" : "are"} downloadAtRuntime: hf:// storage URI, KServe downloads from the Hub at start-up${
-        gated.length > 0
-          ? `; gated (${gated.map((i) => i.name).join(", ")}): create Secret '${options.hfTokenSecret ?? "hf-token"}' with key HF_TOKEN in the target namespace`
-          : ""
-      }\n`,
-    );
-  }
-
-  if (values.out !== undefined) {
-    fs.mkdirSync(values.out, { recursive: true });
-    for (const { name, docs } of perImage) {
-      fs.writeFileSync(path.join(values.out, `${name}.yaml`), toYaml(docs));
+    if (values["public-key"] !== undefined && !values.policy) {
+      throw new UsageError("--public-key goes with --policy");
     }
-    err.write(
-      `wrote ${perImage.length} file${perImage.length === 1 ? "" : "s"} to ${values.out}\n`,
-    );
-  } else {
-    out.write(toYaml(perImage.flatMap((p) => p.docs)));
-  }
-  return EXIT.ok;
-}
+    const selection = await loadSelection(values, io);
+    if (typeof selection === "number") {
+      return selection;
+    }
+    const { err, out } = io;
+    if (values.policy) {
+      return printPolicy(selection, values["public-key"], out, err);
+    }
+
+    // Tag URIs need only the registry host; digest URIs need every image looked up.
+    const uris = new Map<string, string>();
+    if (values["pin-digest"]) {
+      const result = await runCheck(selection, io);
+      if (typeof result === "number") {
+        return result;
+      }
+      const missing = result.checks.filter((c) => c.status === "missing");
+      if (missing.length > 0) {
+        err.write(
+          `error: --pin-digest needs every image, but ${missing.length} ${missing.length === 1 ? "is" : "are"} not in registry ${result.registry}: ${missing
+            .map((c) => `${c.image.name} (${c.image.repositoryName}:${c.image.tag})`)
+            .join(", ")}. ${
+            selection.stackRegistry
+              ? `Build ${missing.length === 1 ? "it" : "them"} first (pulumi up --stack ${selection.settings.stack})`
+              : `Push ${missing.length === 1 ? "it" : "them"} to ${result.registry} first`
+          }, or drop --pin-digest\n`,
+        );
+        return EXIT.failed;
+      }
+      result.checks.forEach((c) => c.digestUri && uris.set(c.image.name, c.digestUri));
+    } else if (selection.images.some((i) => !i.skipped)) {
+      const host = await hostOrExit(selection, err);
+      if (typeof host === "number") {
+        return host;
+      }
+      selection.images.forEach((i) => uris.set(i.name, ociTagUri(host, i.repositoryName, i.tag)));
+    }
+
+    const options = {
+      kinds,
+      namespace: values.namespace,
+      llmApiVersion: llmApiVersion as LLMApiVersion,
+      llmCpuImage: values["llm-cpu-image"],
+      hfTokenSecret: values["hf-token-secret"],
+    };
+    const perImage: { name: string; docs: KubeObject[] }[] = selection.images.map((image) => ({
+      name: image.name,
+      docs: renderKServe(image, uris.get(image.name), options),
+    }));
+
+    const skipped = selection.images.filter((i) => i.skipped);
+    if (skipped.length > 0) {
+      const gated = skipped.filter((i) => i.gated);
+      err.write(
+        `note: ${skipped.map((i) => i.name).join(", ")} ${skipped.length === 1 ? "is" : "are"} downloadAtRuntime: hf:// storage URI, KServe downloads from the Hub at start-up${
+          gated.length > 0
+            ? `; gated (${gated.map((i) => i.name).join(", ")}): create Secret '${options.hfTokenSecret ?? "hf-token"}' with key HF_TOKEN in the target namespace`
+            : ""
+        }\n`,
+      );
+    }
+
+    if (values.out !== undefined) {
+      const dir = path.resolve(io.cwd, values.out);
+      fs.mkdirSync(dir, { recursive: true });
+      for (const { name, docs } of perImage) {
+        fs.writeFileSync(path.join(dir, `${name}.yaml`), toYaml(docs));
+      }
+      err.write(
+        `wrote ${perImage.length} file${perImage.length === 1 ? "" : "s"} to ${values.out}\n`,
+      );
+    } else {
+      out.write(toYaml(perImage.flatMap((p) => p.docs)));
+    }
+    return EXIT.ok;
+  },
+);

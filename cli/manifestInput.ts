@@ -1,23 +1,44 @@
-// Reads and validates a manifest for a command, writing problems as file:line:col lines.
+// Reads and validates a manifest for a command, from a file or (`-`) standard input.
 
 import * as fs from "node:fs";
-import { formatDiagnostic } from "../lib/diagnostics";
+import * as path from "node:path";
+import type { Diagnostic } from "../lib/diagnostics";
 import { ManifestResult, ManifestRules, parseManifest } from "../lib/manifest";
+import type { Io } from "./args";
+
+/** The name problems carry for a manifest read from standard input. */
+export const STDIN_NAME = "<stdin>";
+
+export interface ManifestInput {
+  /** The validated manifest; undefined when there are problems. */
+  result?: ManifestResult;
+  /** Positioned problems; line and column 0 when the file itself cannot be read. */
+  diagnostics: Diagnostic[];
+}
+
+function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on("data", (c: Buffer | string) => chunks.push(Buffer.from(c)));
+    stream.on("end", () => resolve(Buffer.concat(chunks)));
+    stream.on("error", reject);
+  });
+}
 
 /**
- * The validated manifest, or undefined once every problem has been written to `err`
- * (only positioned lines: editors and CI problem matchers read stderr line by line).
+ * Read `file` (relative to io.cwd; `-` is standard input) and validate it against `rules`.
  * `hint` follows an unreadable-file message, e.g. where the path came from.
  */
-export function loadManifest(
+export async function readManifest(
   file: string,
   rules: ManifestRules | undefined,
-  err: NodeJS.WritableStream,
+  io: Pick<Io, "stdin" | "cwd">,
   hint = "",
-): ManifestResult | undefined {
+): Promise<ManifestInput> {
+  const shown = file === "-" ? STDIN_NAME : file;
   let text: Buffer;
   try {
-    text = fs.readFileSync(file);
+    text = file === "-" ? await readStream(io.stdin) : fs.readFileSync(path.resolve(io.cwd, file));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why =
@@ -26,13 +47,27 @@ export function loadManifest(
         : code === "EISDIR"
           ? "is a directory"
           : (code ?? "unreadable");
-    err.write(`${file}: cannot read the manifest: ${why}${hint}\n`);
-    return undefined;
+    return {
+      diagnostics: [
+        { file: shown, line: 0, col: 0, message: `cannot read the manifest: ${why}${hint}` },
+      ],
+    };
   }
-  const result = parseManifest(file, text, rules);
-  if (result.diagnostics.length > 0) {
-    result.diagnostics.forEach((d) => err.write(formatDiagnostic(d) + "\n"));
-    return undefined;
-  }
-  return result;
+  const result = parseManifest(shown, text, rules);
+  return result.diagnostics.length > 0
+    ? { diagnostics: result.diagnostics }
+    : { result, diagnostics: [] };
+}
+
+/** `file:line:col: message`, or `file: message` for a problem with the whole file. */
+export function formatProblem(d: Diagnostic): string {
+  return d.line === 0 ? `${d.file}: ${d.message}` : `${d.file}:${d.line}:${d.col}: ${d.message}`;
+}
+
+/** Write problems one a line (editors and CI problem matchers read stderr line by line). */
+export function writeProblems(
+  diagnostics: readonly Diagnostic[],
+  err: NodeJS.WritableStream,
+): void {
+  diagnostics.forEach((d) => err.write(formatProblem(d) + "\n"));
 }

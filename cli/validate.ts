@@ -1,58 +1,67 @@
-// `validate <file> [--stack S]`: checks a manifest, printing every problem as file:line:col.
+// `validate <file|-> [--stack S] [--json]`: checks a manifest, printing every problem as file:line:col.
 
-import { formatDiagnostic } from "../lib/diagnostics";
+import type { Diagnostic } from "../lib/diagnostics";
 import { summarize } from "../lib/manifest";
-import { listStacks, readStackFile } from "../lib/stackFile";
-import { EXIT, parse, PROJECT_DIR, UsageError } from "./args";
-import { loadManifest } from "./manifestInput";
+import { command, EXIT } from "./args";
+import { readManifest, STDIN_NAME, writeProblems } from "./manifestInput";
+import { loadStack } from "./stack";
 
-export const VALIDATE_USAGE = `usage: validate <manifest.yaml> [--stack <stack>]
+export const VALIDATE_FLAGS = {
+  stack: {
+    type: "string",
+    arg: "S",
+    help: "apply the stack's rules too, from Pulumi.<stack>.yaml",
+  },
+  json: {
+    type: "boolean",
+    help: "print the problems as a JSON array of {file, line, column, message}\n(line and column 0: the file itself); [] when valid",
+  },
+} as const;
 
-Checks a models manifest. With --stack, the stack's rules apply too (pinned revisions,
-registry prefix, tag suffix, a huggingface-token for gated models), read from Pulumi.<stack>.yaml.
-Exit codes: 0 valid, 1 problems found (each printed as file:line:col: message), 2 usage.`;
-
-export function validate(
-  argv: string[],
-  out: NodeJS.WritableStream,
-  err: NodeJS.WritableStream,
-): number {
-  const { values, positionals } = parse(argv, {
-    stack: { type: "string" },
-    help: { type: "boolean", short: "h" },
-  });
-  if (values.help) {
-    out.write(VALIDATE_USAGE + "\n");
-    return EXIT.ok;
-  }
-  if (positionals.length !== 1) {
-    throw new UsageError(
-      positionals.length === 0
-        ? "a manifest file is required"
-        : `one manifest file, got ${positionals.length}`,
-    );
-  }
-  const file = positionals[0];
-  let rules;
-  if (values.stack !== undefined) {
-    const stacks = listStacks(PROJECT_DIR);
-    if (!stacks.includes(values.stack)) {
-      throw new UsageError(
-        `unknown stack '${values.stack}': no Pulumi.${values.stack}.yaml (stacks: ${stacks.join(", ")})`,
-      );
-    }
-    const stack = readStackFile(PROJECT_DIR, values.stack);
-    if (stack.diagnostics.length > 0) {
-      stack.diagnostics.forEach((d) => err.write(formatDiagnostic(d) + "\n"));
-      return EXIT.failed;
-    }
-    rules = stack.settings;
-  }
-  const result = loadManifest(file, rules, err);
-  if (result === undefined) {
-    return EXIT.failed;
-  }
-  const where = rules ? ` (stack ${rules.stack})` : "";
-  out.write(`${file}: ok${where}: ${summarize(result)}\n`);
-  return EXIT.ok;
+/** A problem as `validate --json` prints it. */
+export function problemJson(d: Diagnostic) {
+  return { file: d.file, line: d.line, column: d.col, message: d.message };
 }
+
+export const validateCommand = command(
+  {
+    name: "validate",
+    synopsis: "<manifest.yaml|-> [options]",
+    summary: "check a manifest (and a stack's rules): the pre-flight for 'pulumi up'",
+    description: `Checks a models manifest ('-' reads it from standard input). With --stack, the stack's rules apply
+too (pinned revisions, registry prefix, tag suffix, a huggingface-token for gated models), read
+from Pulumi.<stack>.yaml.`,
+    groups: [{ title: "options", flags: VALIDATE_FLAGS }],
+    positionals: { min: 1, max: 1, name: "manifest file" },
+    exitCodes: `Exit codes: 0 valid, 1 problems found (each printed as file:line:col: message), 2 usage.`,
+  },
+  async ({ values, positionals }, io) => {
+    const file = positionals[0];
+    const report = (problems: Diagnostic[]): number => {
+      if (values.json) {
+        io.out.write(JSON.stringify(problems.map(problemJson), null, 2) + "\n");
+      } else {
+        writeProblems(problems, io.err);
+      }
+      return problems.length > 0 ? EXIT.failed : EXIT.ok;
+    };
+    let rules;
+    if (values.stack !== undefined) {
+      const stack = loadStack(values.stack, io);
+      if (stack.diagnostics.length > 0) {
+        return report(stack.diagnostics);
+      }
+      rules = stack.settings;
+    }
+    const { result, diagnostics } = await readManifest(file, rules, io);
+    if (result === undefined) {
+      return report(diagnostics);
+    }
+    if (values.json) {
+      return report([]);
+    }
+    const where = rules ? ` (stack ${rules.stack})` : "";
+    io.out.write(`${file === "-" ? STDIN_NAME : file}: ok${where}: ${summarize(result)}\n`);
+    return EXIT.ok;
+  },
+);

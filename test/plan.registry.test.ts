@@ -5,7 +5,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { progressLine } from "../cli/plan";
+import { progressLine } from "../cli/selection";
 import type { ImageSpec } from "../lib/manifest";
 import { checkImages, RegistryError } from "../lib/registry";
 import { listStacks, readStackFile } from "../lib/stackFile";
@@ -475,7 +475,10 @@ describe("plan against a local registry", function () {
     it("2 for usage errors (real CLI for one, in-process for the rest)", async () => {
       const spawned = await cli(["plan", "--bogus"]);
       assert.equal(spawned.code, 2);
-      assert.match(spawned.err, /^error: Unknown option '--bogus'/);
+      assert.equal(
+        spawned.err,
+        "error: unknown option '--bogus'; see 'model-images plan --help'\n",
+      );
       for (const argv of [
         [...base(), "--registry", "http://127.0.0.1:5000"],
         [...base(), "--registry", registry.host, "extra"],
@@ -509,6 +512,83 @@ describe("plan against a local registry", function () {
       assert.equal(missing.code, 1);
       assert.match(missing.err, /none\.yaml: cannot read the manifest: no such file/);
     });
+  });
+
+  it("--model narrows the list: a model name takes its variants, an image name one", async () => {
+    const r = await run([...base(), "--registry", registry.host, "--model", "gamma", "--json"]);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(
+      JSON.parse(r.out).map((e: { name: string }) => e.name),
+      ["gamma", "gamma-cuda"],
+    );
+    const two = await run([
+      ...base(),
+      "--registry",
+      registry.host,
+      "--model",
+      "gamma-cuda",
+      "--model",
+      "alpha",
+      "--json",
+    ]);
+    assert.equal(two.code, 0, two.err);
+    assert.deepEqual(
+      JSON.parse(two.out).map((e: { name: string }) => e.name),
+      ["alpha", "gamma-cuda"],
+    );
+    const unknown = await run([...base(), "--registry", registry.host, "--model", "zeta"]);
+    assert.equal(unknown.code, 2);
+    assert.equal(
+      unknown.err,
+      "error: --model zeta is not in the manifest (models: alpha, beta, gamma, delta, epsilon); see 'model-images plan --help'\n",
+    );
+  });
+
+  it("--fail-on-missing: exit 3 when an image is missing, 0 when none is (same output)", async () => {
+    const flags = [...base(), "--registry", registry.host, "--fail-on-missing"];
+    const missing = await run([...flags, "--json"]);
+    assert.equal(missing.code, 3, missing.err);
+    assert.deepEqual(JSON.parse(missing.out), expected(registry.host));
+    const present = await run([...flags, "--model", "alpha", "--model", "gamma"]);
+    assert.equal(present.code, 0, present.err);
+    assert.match(present.out, /3 present, 0 missing, 0 skipped/);
+    const spawned = await cli([...flags, "--model", "beta"]);
+    assert.equal(spawned.code, 3, spawned.err);
+  });
+
+  it("a gated model on a stack without a token: plan lists it with a note, validate refuses", async () => {
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), "plan-gated-"));
+    fs.writeFileSync(path.join(project, "Pulumi.yaml"), "name: model-images\nruntime: nodejs\n");
+    fs.writeFileSync(
+      path.join(project, "Pulumi.ci.yaml"),
+      `config:\n  model-images:registryPrefix: ${PREFIX}\n  model-images:requirePinnedRevisions: false\n`,
+    );
+    const file = path.join(project, "models.yaml");
+    fs.writeFileSync(file, MANIFEST.replace(/(name: alpha\n)/, "$1    gated: true\n"));
+    try {
+      const r = await runCli(["plan", "--stack", "ci", "--registry", registry.host, "--json"], {
+        cwd: project,
+      });
+      assert.equal(r.code, 0, r.err);
+      assert.deepEqual(JSON.parse(r.out), expected(registry.host));
+      assert.equal(
+        r.err,
+        "note: alpha is gated and stack 'ci' has no huggingface-token: 'pulumi up' will need it (pulumi config set --secret huggingface-token <token> --stack ci)\n",
+      );
+      const k = await runCli(["kserve", "--stack", "ci", "--registry", registry.host], {
+        cwd: project,
+      });
+      assert.equal(k.code, 0, k.err);
+      assert.match(k.out, /name: alpha\n/);
+      const v = await runCli(["validate", "models.yaml", "--stack", "ci"], { cwd: project });
+      assert.equal(v.code, 1);
+      assert.match(
+        v.err,
+        /^models\.yaml:\d+:\d+: model 'alpha' is gated but stack 'ci' has no huggingface-token/,
+      );
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
+    }
   });
 
   it("a stack's onlyModels narrows the list exactly as for pulumi up", async function () {

@@ -4,7 +4,7 @@
 import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { Writable } from "node:stream";
-import { PROJECT_DIR } from "../../cli/args";
+import { type Io, PROJECT_DIR } from "../../cli/args";
 import { main } from "../../cli/main";
 
 export interface CliRun {
@@ -21,10 +21,14 @@ class Capture extends Writable {
   }
 }
 
-export async function runCli(argv: string[]): Promise<CliRun> {
+/** `ctx` replaces standard input, the working directory or the environment of the run. */
+export async function runCli(
+  argv: string[],
+  ctx: Partial<Pick<Io, "stdin" | "cwd" | "env">> = {},
+): Promise<CliRun> {
   const out = new Capture();
   const err = new Capture();
-  const code = await main(argv, out, err);
+  const code = await main(argv, out, err, ctx);
   return { code, out: out.text, err: err.text };
 }
 

@@ -1,0 +1,269 @@
+// What `plan` and `kserve` look at and where: their shared flags, the stack, the manifest, the registry.
+
+import * as path from "node:path";
+import type { ImageSpec } from "../lib/manifest";
+import {
+  checkImages,
+  type CheckResult,
+  parseEcrHost,
+  REGISTRY_HOST_PATTERN,
+  RegistryError,
+  type RegistryTarget,
+} from "../lib/registry";
+import { selectImages } from "../lib/selection";
+import { SETTINGS, type StackSettings } from "../lib/settings";
+import { EXIT, type FlagValues, type Io, UsageError } from "./args";
+import { readManifest, writeProblems } from "./manifestInput";
+import { loadStack, projectDir } from "./stack";
+
+/** Flags choosing the images (shared by `plan` and `kserve`). */
+export const SELECTION_FLAGS = {
+  stack: {
+    type: "string",
+    arg: "S",
+    help: "stack whose Pulumi.<stack>.yaml gives the settings (default dev)",
+  },
+  manifest: {
+    type: "string",
+    arg: "F",
+    help: "manifest file; '-' reads standard input (default: the stack's 'manifest'\nsetting)",
+  },
+  model: {
+    type: "string",
+    arg: "NAME",
+    multiple: true,
+    help: "only this model (or image name, e.g. gamma-cuda); repeat for more",
+  },
+  "registry-prefix": { type: "string", arg: "P", help: "override the stack's registryPrefix" },
+  "tag-suffix": {
+    type: "string",
+    arg: "S",
+    help: "override the stack's tagSuffix (CI: e.g. --tag-suffix -pr-123)\nThe stack's onlyModels narrows the list, as it does for 'pulumi up'.",
+  },
+} as const;
+
+/** Flags choosing the registry (shared by `plan` and `kserve`). */
+export const REGISTRY_FLAGS = {
+  registry: {
+    type: "string",
+    arg: "HOST[:PORT]",
+    help: "any OCI registry, through the Distribution API (HTTPS; HTTP for\nlocalhost/127.x); REGISTRY_USERNAME/REGISTRY_PASSWORD for a login",
+  },
+  insecure: { type: "boolean", help: "plain HTTP for a non-loopback --registry" },
+  account: {
+    type: "string",
+    arg: "ID",
+    help: "ECR: the 12-digit account owning the registry (default: the caller's)",
+  },
+  region: {
+    type: "string",
+    arg: "R",
+    help: "ECR: region (default: aws:region of the stack, else AWS_REGION)",
+  },
+} as const;
+
+export type SelectionFlags = FlagValues<typeof SELECTION_FLAGS & typeof REGISTRY_FLAGS>;
+
+export interface Selection {
+  settings: StackSettings;
+  manifestFile: string;
+  images: ImageSpec[];
+  target: RegistryTarget;
+  /** True when the registry is the stack's own (so `pulumi up` would build the missing images there). */
+  stackRegistry: boolean;
+}
+
+function checkSetting(key: "registryPrefix" | "tagSuffix", flag: string, value: string): void {
+  const problem = SETTINGS.find((s) => s.key === key)?.check?.(value as never);
+  if (problem !== undefined) {
+    throw new UsageError(`--${flag} ${JSON.stringify(value)} ${problem}`);
+  }
+}
+
+function registryTarget(
+  host: string,
+  flags: SelectionFlags,
+  source: string,
+  env: NodeJS.ProcessEnv,
+): RegistryTarget {
+  if (!REGISTRY_HOST_PATTERN.test(host)) {
+    throw new UsageError(
+      `${source} ${JSON.stringify(host)} is not HOST[:PORT] (e.g. 127.0.0.1:5000 or ghcr.io; no scheme or path)`,
+    );
+  }
+  const ecr = parseEcrHost(host);
+  if (ecr) {
+    // An ECR host wants SigV4, not a registry login: use the ECR API for it.
+    if (flags.account !== undefined && flags.account !== ecr.registryId) {
+      throw new UsageError(`--account ${flags.account} contradicts the registry host ${host}`);
+    }
+    return { kind: "ecr", region: ecr.region, registryId: ecr.registryId };
+  }
+  const username = env.REGISTRY_USERNAME;
+  const password = env.REGISTRY_PASSWORD;
+  if ((username === undefined) !== (password === undefined)) {
+    throw new UsageError("set both REGISTRY_USERNAME and REGISTRY_PASSWORD, or neither");
+  }
+  return {
+    kind: "distribution",
+    host,
+    insecure: flags.insecure ?? false,
+    ...(username !== undefined && password !== undefined
+      ? { credentials: { username, password } }
+      : {}),
+  };
+}
+
+/**
+ * Narrow images to the `--model` names: a model name takes all its variants, an image name one.
+ * A name matching nothing is a usage error naming what exists.
+ */
+export function selectByName(
+  images: readonly ImageSpec[],
+  names: readonly string[] | undefined,
+  all: readonly ImageSpec[],
+  onlyModels: string,
+): ImageSpec[] {
+  if (names === undefined || names.length === 0) {
+    return [...images];
+  }
+  for (const n of names) {
+    if (images.some((i) => i.model === n || i.name === n)) {
+      continue;
+    }
+    const excluded = all.some((i) => i.model === n || i.name === n);
+    throw new UsageError(
+      excluded
+        ? `--model ${n}: the stack's onlyModels (${onlyModels}) leaves it out`
+        : `--model ${n} is not in the manifest (models: ${[...new Set(images.map((i) => i.model))].join(", ")})`,
+    );
+  }
+  return images.filter((i) => names.includes(i.model) || names.includes(i.name));
+}
+
+/**
+ * Read the stack's settings and the manifest, apply the flags, and choose the registry. Returns an
+ * exit code instead when the stack file or the manifest has problems (already printed to `io.err`).
+ */
+export async function loadSelection(flags: SelectionFlags, io: Io): Promise<Selection | number> {
+  const stack = flags.stack ?? "dev";
+  const stackFile = loadStack(stack, io);
+  if (stackFile.diagnostics.length > 0) {
+    writeProblems(stackFile.diagnostics, io.err);
+    return EXIT.failed;
+  }
+  const settings: StackSettings = { ...stackFile.settings };
+  if (flags["registry-prefix"] !== undefined) {
+    checkSetting("registryPrefix", "registry-prefix", flags["registry-prefix"]);
+    settings.registryPrefix = flags["registry-prefix"];
+  }
+  if (flags["tag-suffix"] !== undefined) {
+    checkSetting("tagSuffix", "tag-suffix", flags["tag-suffix"]);
+    settings.tagSuffix = flags["tag-suffix"];
+  }
+  if (flags.account !== undefined && !/^\d{12}$/.test(flags.account)) {
+    throw new UsageError(
+      `--account ${JSON.stringify(flags.account)} is not a 12-digit AWS account id`,
+    );
+  }
+
+  let target: RegistryTarget;
+  let stackRegistry = true;
+  if (flags.registry !== undefined) {
+    target = registryTarget(flags.registry, flags, "--registry", io.env);
+    stackRegistry = false;
+  } else if (settings.registry !== "") {
+    target = registryTarget(
+      settings.registry,
+      flags,
+      `registry setting of stack '${stack}'`,
+      io.env,
+    );
+  } else {
+    if (flags.insecure) {
+      throw new UsageError("--insecure applies to --registry only (ECR is always HTTPS)");
+    }
+    const region =
+      flags.region ?? stackFile.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
+    if (!region) {
+      throw new UsageError(
+        `no AWS region for the ECR registry: set aws:region in ${stackFile.file}, AWS_REGION, or pass --region (or use --registry for another registry)`,
+      );
+    }
+    target = { kind: "ecr", region, ...(flags.account ? { registryId: flags.account } : {}) };
+  }
+  if (target.kind === "ecr") {
+    // The SDK's node-version notice would land in the middle of the CLI's own stderr; package.json's
+    // engines field is where the supported node version is stated.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  }
+
+  const file =
+    flags.manifest ?? path.relative(io.cwd, path.resolve(projectDir(io), settings.manifest));
+  // Read-only commands never need the token: a gated model is listed and rendered on any stack
+  // (`validate --stack`, the pre-flight for `up`, keeps refusing it).
+  const { result, diagnostics } = await readManifest(
+    file,
+    { ...settings, hasHuggingfaceToken: true },
+    io,
+    flags.manifest === undefined
+      ? ` (the 'manifest' setting of stack '${stack}'; pass --manifest to choose another)`
+      : "",
+  );
+  if (result === undefined) {
+    writeProblems(diagnostics, io.err);
+    return EXIT.failed;
+  }
+  // The stack's onlyModels narrows the catalogue exactly as the program does.
+  const selected = selectImages(result.images, settings.onlyModels);
+  if (selected.problems.length > 0) {
+    selected.problems.forEach((p) => io.err.write(`${stackFile.file}: ${p}\n`));
+    return EXIT.failed;
+  }
+  const images = selectByName(selected.images, flags.model, result.images, settings.onlyModels);
+  return { settings, manifestFile: file, images, target, stackRegistry };
+}
+
+/** A progress line on a terminal once checks take more than a second; silent otherwise. */
+export function progressLine(err: NodeJS.WritableStream, label: string) {
+  const tty = (err as { isTTY?: boolean }).isTTY === true;
+  const started = Date.now();
+  let shown = false;
+  let last = 0;
+  return {
+    update(done: number, total: number) {
+      const now = Date.now();
+      if (!tty || now - started < 1000 || (now - last < 100 && done < total)) {
+        return;
+      }
+      last = now;
+      shown = true;
+      err.write(`\r${label} ${done}/${total}…\x1b[K`);
+    },
+    clear() {
+      if (shown) {
+        shown = false;
+        err.write("\r\x1b[K");
+      }
+    },
+  };
+}
+
+/** Check the images, with the progress line; a RegistryError becomes a message and exit code 1. */
+export async function runCheck(selection: Selection, io: Io): Promise<CheckResult | number> {
+  const progress = progressLine(io.err, "checking images");
+  try {
+    return await checkImages(selection.images, selection.target, {
+      onProgress: (d, t) => progress.update(d, t),
+    });
+  } catch (e) {
+    progress.clear();
+    if (e instanceof RegistryError) {
+      io.err.write(`error: ${e.message}\n`);
+      return EXIT.failed;
+    }
+    throw e;
+  } finally {
+    progress.clear();
+  }
+}
