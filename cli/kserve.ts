@@ -69,7 +69,7 @@ async function hostOrExit(
   err: NodeJS.WritableStream,
 ): Promise<string | number> {
   try {
-    return await resolveRegistryHost(selection.target);
+    return await resolveRegistryHost(selection.target, selection.limits);
   } catch (e) {
     if (e instanceof RegistryError) {
       err.write(`error: ${e.message}\n`);

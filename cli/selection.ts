@@ -5,6 +5,7 @@ import type { ImageSpec } from "../lib/manifest";
 import {
   checkImages,
   type CheckResult,
+  findCredentials,
   parseEcrHost,
   REGISTRY_HOST_PATTERN,
   RegistryError,
@@ -12,9 +13,14 @@ import {
 } from "../lib/registry";
 import { selectImages } from "../lib/selection";
 import { SETTINGS, type StackSettings } from "../lib/settings";
-import { EXIT, type FlagValues, type Io, UsageError } from "./args";
+import { EXIT, type FlagValues, type Io, secondsFlag, UsageError } from "./args";
 import { readManifest, writeProblems } from "./manifestInput";
 import { loadStack, projectDir } from "./stack";
+
+/** The whole command's time limit unless --timeout says otherwise. */
+export const DEFAULT_TIMEOUT_SECONDS = 120;
+/** One request's limit (silence, and the whole exchange), within the command's. */
+export const REQUEST_TIMEOUT_SECONDS = 30;
 
 /** Flags choosing the images (shared by `plan` and `kserve`). */
 export const SELECTION_FLAGS = {
@@ -60,6 +66,11 @@ export const REGISTRY_FLAGS = {
     arg: "R",
     help: "ECR: region (default: aws:region of the stack, else AWS_REGION)",
   },
+  timeout: {
+    type: "string",
+    arg: "SECONDS",
+    help: `give up after this long, naming the host that did not answer (default ${DEFAULT_TIMEOUT_SECONDS});\neach request also has its own limit of at most ${REQUEST_TIMEOUT_SECONDS} s`,
+  },
 } as const;
 
 export type SelectionFlags = FlagValues<typeof SELECTION_FLAGS & typeof REGISTRY_FLAGS>;
@@ -71,6 +82,21 @@ export interface Selection {
   target: RegistryTarget;
   /** True when the registry is the stack's own (so `pulumi up` would build the missing images there). */
   stackRegistry: boolean;
+  /** The command's deadline (--timeout) and each request's limit, for every registry call. */
+  limits: { signal: AbortSignal; timeoutMs: number };
+}
+
+/**
+ * An AbortSignal that fires `seconds` from now with a reason naming the flag; the timer never
+ * holds the process open.
+ */
+export function commandDeadline(seconds: number): AbortSignal {
+  const controller = new AbortController();
+  setTimeout(
+    () => controller.abort(new Error(`the ${seconds} s --timeout`)),
+    seconds * 1000,
+  ).unref();
+  return controller.signal;
 }
 
 function checkSetting(key: "registryPrefix" | "tagSuffix", flag: string, value: string): void {
@@ -80,12 +106,12 @@ function checkSetting(key: "registryPrefix" | "tagSuffix", flag: string, value: 
   }
 }
 
-function registryTarget(
+async function registryTarget(
   host: string,
   flags: SelectionFlags,
   source: string,
   env: NodeJS.ProcessEnv,
-): RegistryTarget {
+): Promise<RegistryTarget> {
   if (!REGISTRY_HOST_PATTERN.test(host)) {
     throw new UsageError(
       `${source} ${JSON.stringify(host)} is not HOST[:PORT] (e.g. 127.0.0.1:5000 or ghcr.io; no scheme or path)`,
@@ -99,18 +125,15 @@ function registryTarget(
     }
     return { kind: "ecr", region: ecr.region, registryId: ecr.registryId };
   }
-  const username = env.REGISTRY_USERNAME;
-  const password = env.REGISTRY_PASSWORD;
-  if ((username === undefined) !== (password === undefined)) {
+  if ((env.REGISTRY_USERNAME === undefined) !== (env.REGISTRY_PASSWORD === undefined)) {
     throw new UsageError("set both REGISTRY_USERNAME and REGISTRY_PASSWORD, or neither");
   }
+  const credentials = await findCredentials(host, env);
   return {
     kind: "distribution",
     host,
     insecure: flags.insecure ?? false,
-    ...(username !== undefined && password !== undefined
-      ? { credentials: { username, password } }
-      : {}),
+    ...(credentials ? { credentials } : {}),
   };
 }
 
@@ -146,6 +169,27 @@ export function selectByName(
  * exit code instead when the stack file or the manifest has problems (already printed to `io.err`).
  */
 export async function loadSelection(flags: SelectionFlags, io: Io): Promise<Selection | number> {
+  const seconds = secondsFlag("timeout", flags.timeout, DEFAULT_TIMEOUT_SECONDS);
+  const limits = {
+    signal: commandDeadline(seconds),
+    timeoutMs: Math.min(seconds, REQUEST_TIMEOUT_SECONDS) * 1000,
+  };
+  try {
+    return await select(flags, io, limits);
+  } catch (e) {
+    if (e instanceof RegistryError) {
+      io.err.write(`error: ${e.message}\n`);
+      return EXIT.failed;
+    }
+    throw e;
+  }
+}
+
+async function select(
+  flags: SelectionFlags,
+  io: Io,
+  limits: Selection["limits"],
+): Promise<Selection | number> {
   const stack = flags.stack ?? "dev";
   const stackFile = loadStack(stack, io);
   if (stackFile.diagnostics.length > 0) {
@@ -170,10 +214,10 @@ export async function loadSelection(flags: SelectionFlags, io: Io): Promise<Sele
   let target: RegistryTarget;
   let stackRegistry = true;
   if (flags.registry !== undefined) {
-    target = registryTarget(flags.registry, flags, "--registry", io.env);
+    target = await registryTarget(flags.registry, flags, "--registry", io.env);
     stackRegistry = false;
   } else if (settings.registry !== "") {
-    target = registryTarget(
+    target = await registryTarget(
       settings.registry,
       flags,
       `registry setting of stack '${stack}'`,
@@ -221,7 +265,7 @@ export async function loadSelection(flags: SelectionFlags, io: Io): Promise<Sele
     return EXIT.failed;
   }
   const images = selectByName(selected.images, flags.model, result.images, settings.onlyModels);
-  return { settings, manifestFile: file, images, target, stackRegistry };
+  return { settings, manifestFile: file, images, target, stackRegistry, limits };
 }
 
 /** A progress line on a terminal once checks take more than a second; silent otherwise. */
@@ -254,6 +298,7 @@ export async function runCheck(selection: Selection, io: Io): Promise<CheckResul
   const progress = progressLine(io.err, "checking images");
   try {
     return await checkImages(selection.images, selection.target, {
+      ...selection.limits,
       onProgress: (d, t) => progress.update(d, t),
     });
   } catch (e) {

@@ -131,6 +131,7 @@ function bearerRegistry(opts: {
       res.writeHead(401, {
         "WWW-Authenticate": `Bearer realm="http://${host}/token",service="test-registry"${scope ? `,scope="${scope}"` : ""}`,
         "Content-Type": "application/json",
+        "Docker-Distribution-API-Version": "registry/2.0",
       });
       res.end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
       return;
@@ -365,7 +366,7 @@ describe("plan against a local registry", function () {
       assert.equal(denied.out, "");
       assert.match(
         denied.err,
-        /^error: token service http:\/\/127\.0\.0\.1:\d+\/token of registry 127\.0\.0\.1:\d+ refused a token for repository:plan-test\/\w+:pull \(HTTP 401\): set REGISTRY_USERNAME and REGISTRY_PASSWORD/,
+        /^error: token service http:\/\/127\.0\.0\.1:\d+\/token of registry 127\.0\.0\.1:\d+ refused a token for repository:plan-test\/\w+:pull \(HTTP 401\): log in for 127\.0\.0\.1:\d+ \(REGISTRY_USERNAME and REGISTRY_PASSWORD, docker login, or REGISTRY_AUTH_FILE\)/,
       );
       const allowed = await withEnv({ REGISTRY_USERNAME: "ci", REGISTRY_PASSWORD: "s3cret" }, () =>
         run([...base(), "--registry", proxy!.host, "--json"]),

@@ -41,7 +41,7 @@ export async function mapLimit<T, R>(
 /** The registry host image URIs name; for ECR without a known account this asks ECR (no tag lookups). */
 export async function resolveRegistryHost(
   target: RegistryTarget,
-  opts: Pick<CheckOptions, "retries"> = {},
+  opts: Pick<CheckOptions, "retries" | "timeoutMs" | "signal"> = {},
 ): Promise<string> {
   if (target.kind === "distribution") {
     return target.host;
@@ -49,6 +49,8 @@ export async function resolveRegistryHost(
   const checker = new EcrChecker(target.region, {
     registryId: target.registryId,
     retries: opts.retries,
+    timeoutMs: opts.timeoutMs,
+    signal: opts.signal,
   });
   return ecrRegistryHost(await checker.registryAccount(), target.region);
 }
@@ -84,6 +86,7 @@ export async function checkImages(
       backoffMs: opts.backoffMs,
       timeoutMs: opts.timeoutMs,
       maxSockets: concurrency,
+      signal: opts.signal,
     });
     try {
       if (wanted.length > 0) {
@@ -101,6 +104,8 @@ export async function checkImages(
     const checker = new EcrChecker(target.region, {
       registryId: target.registryId,
       retries: opts.retries,
+      timeoutMs: opts.timeoutMs,
+      signal: opts.signal,
     });
     const byRepo = new Map<string, { tags: string[]; count: number }[]>();
     for (const ref of uniqueRefs(wanted)) {

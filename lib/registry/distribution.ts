@@ -4,18 +4,21 @@
 // HEAD never counts as a pull against registry rate limits.
 
 import { createHash } from "node:crypto";
-import { HttpTransport, type HttpResponse } from "./http";
-import { MANIFEST_MEDIA_TYPES, RegistryError } from "./types";
+import { abortReason, HttpTransport, type HttpResponse } from "./http";
+import { MANIFEST_MEDIA_TYPES, RegistryError, type RegistryCredentials } from "./types";
 
 export interface DistributionClientOptions {
   /** Plain HTTP for a non-loopback host. */
   insecure?: boolean;
-  credentials?: { username: string; password: string };
+  credentials?: RegistryCredentials;
   retries?: number;
   backoffMs?: number;
+  /** Per request: the longest silence, and the longest whole exchange (default 30000). */
   timeoutMs?: number;
   /** Connections per registry host (default 32). */
   maxSockets?: number;
+  /** The command's deadline: once aborted, requests stop and lookups fail naming the host. */
+  signal?: AbortSignal;
 }
 
 export interface Challenge {
@@ -47,9 +50,49 @@ export function isLoopback(host: string): boolean {
 export const REGISTRY_HOST_PATTERN =
   /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
-const DIGEST_PATTERN = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+/**
+ * The digests a manifest may have. The image spec's grammar is `algorithm ":" encoded`, and for
+ * its registered algorithms: "When the algorithm identifier is sha256, the encoded portion MUST
+ * match /[a-f0-9]{64}/" and for sha512 "/[a-f0-9]{128}/" ("[A-F] MUST NOT be used"). Nothing else
+ * is pinned into a KServe manifest: an HTML page's hash is not an image.
+ */
+export const DIGEST_PATTERN = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
+
+/**
+ * The registry spec's API version check: "When a `200 OK` or `401 Unauthorized` response is
+ * returned, the "Docker-Distribution-API-Version" header SHOULD be set to "registry/2.0". Clients
+ * MAY require this header value to determine if the endpoint serves this API." We require it: a
+ * portal or SSO proxy answering 200 to every path would otherwise pass for a registry.
+ */
+export const API_VERSION_HEADER = "docker-distribution-api-version";
+export const API_VERSION = "registry/2.0";
+
+/**
+ * The media type of a manifest answer, without parameters ("The client SHOULD ignore parameters on
+ * the Content-Type header"); the spec says "In a successful response, the `Content-Type` header
+ * will indicate the type of the returned manifest", so anything but a manifest type is not one.
+ */
+export function manifestMediaType(contentType: string | undefined): string | undefined {
+  const type = (contentType ?? "").split(";")[0].trim().toLowerCase();
+  return (MANIFEST_MEDIA_TYPES as readonly string[]).includes(type) ? type : undefined;
+}
+
+/**
+ * Whether Basic credentials for the registry at `registry` may go to the token service at `realm`:
+ * over HTTPS always; over plain HTTP only to the registry's own origin, and only when the registry
+ * itself was reached over plain HTTP (a loopback or --insecure registry).
+ */
+export function maySendCredentials(registry: URL, realm: URL): boolean {
+  if (realm.protocol === "https:") {
+    return true;
+  }
+  return (
+    realm.protocol === "http:" && registry.protocol === "http:" && realm.host === registry.host
+  );
+}
 /** Transient network faults worth another try; a refused connection or unknown host is not. */
 const RETRYABLE = new Set([
+  "DEADLINE",
   "ECONNRESET",
   "EPIPE",
   "ETIMEDOUT",
@@ -70,7 +113,24 @@ interface Token {
   expiresAt: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Wait `ms`, or fail at once when the command's deadline passes. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
 
 function errorCode(e: unknown): string {
   const err = e as { name?: string; code?: string };
@@ -84,7 +144,10 @@ export class DistributionClient {
   private readonly retries: number;
   private readonly backoffMs: number;
   private readonly timeoutMs: number;
-  private readonly credentials?: { username: string; password: string };
+  private readonly credentials?: RegistryCredentials;
+  private readonly signal?: AbortSignal;
+  /** Set when credentials were kept from a token service they must not reach; says why. */
+  private withheld?: string;
   private probed?: Promise<void>;
   /** Learnt from the first challenge, so later repositories fetch a token before their first request. */
   private bearer?: { realm: string; service?: string };
@@ -102,7 +165,13 @@ export class DistributionClient {
     this.backoffMs = opts.backoffMs ?? 250;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.credentials = opts.credentials;
-    this.transport = new HttpTransport(this.timeoutMs, opts.maxSockets);
+    this.signal = opts.signal;
+    this.transport = new HttpTransport({
+      idleMs: this.timeoutMs,
+      deadlineMs: this.timeoutMs,
+      maxSockets: opts.maxSockets,
+      signal: opts.signal,
+    });
   }
 
   /** Drop the kept-alive connections (they never hold the process open, but tests like it tidy). */
@@ -147,6 +216,7 @@ export class DistributionClient {
     }
     switch (res.status) {
       case 200:
+        this.requireManifest(res, `HEAD ${path}`, image);
         return this.digestOf(res, path, { Accept: ACCEPT, ...auth }, image);
       case 404:
         // NAME_UNKNOWN (no such repository) and MANIFEST_UNKNOWN (no such tag) alike: HEAD has no body to tell them apart.
@@ -166,13 +236,35 @@ export class DistributionClient {
   }
 
   private credentialFix(repository: string): string {
+    if (this.withheld) {
+      return this.withheld;
+    }
     return this.credentials
-      ? `check that REGISTRY_USERNAME may pull ${repository} and that REGISTRY_PASSWORD is current`
-      : `set REGISTRY_USERNAME and REGISTRY_PASSWORD to an account that may pull ${repository}`;
+      ? `check that the login from ${this.credentials.source} may pull ${repository} and is current`
+      : `log in for ${this.host} (REGISTRY_USERNAME and REGISTRY_PASSWORD, docker login, or REGISTRY_AUTH_FILE) with an account that may pull ${repository}`;
+  }
+
+  /** A manifest answer must say it is one: an HTML page or JSON error with status 200 is not. */
+  private requireManifest(res: HttpResponse, what: string, image: string): void {
+    if (manifestMediaType(res.header("content-type")) === undefined) {
+      throw new RegistryError(
+        `registry ${this.host} answered ${what} with 200 but Content-Type ${JSON.stringify(res.header("content-type") ?? "")}, not a manifest media type (${MANIFEST_MEDIA_TYPES.join(", ")}): ${this.host} is not behaving as an OCI registry (a login page or proxy?); check the registry address`,
+        image,
+      );
+    }
   }
 
   private async doProbe(): Promise<void> {
     const res = await this.send("GET", "/v2/", {});
+    if (res.status === 200 || res.status === 401) {
+      const version = res.header(API_VERSION_HEADER);
+      if (version?.trim() !== API_VERSION) {
+        const type = res.header("content-type");
+        throw new RegistryError(
+          `${this.host} is not an OCI registry: GET ${this.baseUrl}/v2/ answered ${res.status}${type ? ` (${type.split(";")[0]})` : ""} ${version === undefined ? "without" : `with ${JSON.stringify(version)} in`} the header 'Docker-Distribution-API-Version: ${API_VERSION}' every registry sends (a login page, captive portal or proxy answers like this); check the registry address (--registry or the stack's registry setting) and the network path`,
+        );
+      }
+    }
     if (res.status >= 200 && res.status < 300) {
       return;
     }
@@ -184,7 +276,7 @@ export class DistributionClient {
         this.basic = true;
         if (!this.credentials) {
           throw new RegistryError(
-            `registry ${this.host} requires a login (HTTP 401, Basic): set REGISTRY_USERNAME and REGISTRY_PASSWORD`,
+            `registry ${this.host} requires a login (HTTP 401, Basic): set REGISTRY_USERNAME and REGISTRY_PASSWORD, or log in with docker login or REGISTRY_AUTH_FILE`,
           );
         }
       }
@@ -248,9 +340,12 @@ export class DistributionClient {
     }
     url.searchParams.set("scope", scope);
     const headers: Record<string, string> = {};
-    if (this.credentials) {
+    if (this.credentials && maySendCredentials(new URL(this.baseUrl), url)) {
       const { username, password } = this.credentials;
       headers.Authorization = `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+    } else if (this.credentials) {
+      // Asked anonymously instead: a public image still resolves, and a refusal says why.
+      this.withheld = `the login from ${this.credentials.source} was not sent to ${url.origin}: credentials go over plain HTTP only to the registry's own origin, and never when the registry itself is HTTPS; the registry's token realm must be HTTPS`;
     }
     this.stats.tokenRequests++;
     const res = await this.send("GET", url.toString(), headers);
@@ -296,20 +391,26 @@ export class DistributionClient {
     if (!digest) {
       // A registry may leave the header off a HEAD; the digest is then the hash of the manifest bytes.
       const full = await this.send("GET", path, headers);
-      const bytes = full.body;
       if (full.status !== 200) {
         throw new RegistryError(
           `registry ${this.host} answered HEAD ${path} with 200 but GET with HTTP ${full.status}; try again`,
           image,
         );
       }
-      digest =
-        full.header("docker-content-digest") ??
-        `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+      this.requireManifest(full, `GET ${path}`, image);
+      const computed = `sha256:${createHash("sha256").update(full.body).digest("hex")}`;
+      digest = full.header("docker-content-digest") ?? computed;
+      // The spec: clients "MUST verify" Docker-Content-Digest when they use it; we have the bytes.
+      if (digest.startsWith("sha256:") && digest !== computed) {
+        throw new RegistryError(
+          `registry ${this.host} gave ${image} the digest ${digest}, but the manifest it sent hashes to ${computed}; the answer was altered on the way or the registry is broken`,
+          image,
+        );
+      }
     }
     if (!DIGEST_PATTERN.test(digest)) {
       throw new RegistryError(
-        `registry ${this.host} gave ${image} a malformed digest ${JSON.stringify(digest)}`,
+        `registry ${this.host} gave ${image} the digest ${JSON.stringify(digest.slice(0, 200))}, which is not sha256:<64 hex> or sha512:<128 hex>; ${this.host} is not behaving as an OCI registry`,
         image,
       );
     }
@@ -330,18 +431,37 @@ export class DistributionClient {
         res = await this.transport.request(method, url, headers);
       } catch (e) {
         const code = errorCode(e);
+        if (code === "ABORTED" || this.signal?.aborted) {
+          throw this.deadlineError(method, url);
+        }
         if (attempt < this.retries && RETRYABLE.has(code)) {
-          await sleep(this.delay(attempt));
+          await this.pause(this.delay(attempt), method, url);
           continue;
         }
         throw new RegistryError(this.networkMessage(method, url, code, attempt + 1));
       }
       if ((res.status === 429 || res.status >= 500) && attempt < this.retries) {
-        await sleep(this.delay(attempt, res.header("retry-after")));
+        await this.pause(this.delay(attempt, res.header("retry-after")), method, url);
         continue;
       }
       return res;
     }
+  }
+
+  private async pause(ms: number, method: string, url: string): Promise<void> {
+    try {
+      await sleep(ms, this.signal);
+    } catch {
+      throw this.deadlineError(method, url);
+    }
+  }
+
+  private deadlineError(method: string, url: string): RegistryError {
+    const host = new URL(url).host;
+    const via = host === this.host ? "" : ` (token service of registry ${this.host})`;
+    return new RegistryError(
+      `${host}${via} did not answer ${method} ${url} within ${abortReason(this.signal!)}; check the network path to ${host}, or allow more time`,
+    );
   }
 
   private delay(attempt: number, retryAfter?: string | null): number {
@@ -359,8 +479,11 @@ export class DistributionClient {
     if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
       return `cannot resolve the registry host in ${url} (${code}); check the registry address and your DNS`;
     }
+    if (code === "DEADLINE") {
+      return `${new URL(url).host} did not finish answering within ${this.timeoutMs / 1000} s${after} (${what}; it sends, but too slowly); check the network path to the registry`;
+    }
     if (code === "TIMEOUT" || code.includes("TIMEOUT") || code === "ETIMEDOUT") {
-      return `registry ${this.host} did not answer within ${this.timeoutMs / 1000} s${after} (${what}); check the network path to the registry`;
+      return `${new URL(url).host} did not answer within ${this.timeoutMs / 1000} s${after} (${what}); check the network path to the registry`;
     }
     if (code === "ERR_SSL_WRONG_VERSION_NUMBER" || code === "EPROTO") {
       return `TLS handshake with ${this.host} failed (${code}): the registry probably speaks plain HTTP; pass --insecure`;

@@ -39,6 +39,23 @@ export interface EcrCheckerOptions {
   registryId?: string;
   /** SDK retries after throttling, 5xx and dropped connections (default 3). */
   retries?: number;
+  /** Per request: connect, silence and whole-exchange limit in ms (default 30000). */
+  timeoutMs?: number;
+  /** The command's deadline: aborting it ends every call in flight. */
+  signal?: AbortSignal;
+}
+
+/** The ECR API host calls go to: the endpoint override, else the regional endpoint. */
+export function ecrApiHost(region: string, env: NodeJS.ProcessEnv = process.env): string {
+  const endpoint = env.AWS_ENDPOINT_URL_ECR ?? env.AWS_ENDPOINT_URL;
+  if (endpoint) {
+    try {
+      return new URL(endpoint).host;
+    } catch {
+      return endpoint;
+    }
+  }
+  return `api.ecr.${region}.${region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com"}`;
 }
 
 export class EcrChecker {
@@ -47,11 +64,37 @@ export class EcrChecker {
   private sdk?: Promise<{ mod: EcrModule; client: ECRClient }>;
   private account?: string;
 
+  private readonly timeoutMs: number;
+
   constructor(
     readonly region: string,
     private readonly opts: EcrCheckerOptions = {},
   ) {
     this.account = opts.registryId;
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+  }
+
+  /** Send with the command's deadline; its expiry becomes an error naming the ECR host. */
+  private async call<T>(send: (opts: { abortSignal?: AbortSignal }) => Promise<T>): Promise<T> {
+    const signal = this.opts.signal;
+    if (signal?.aborted) {
+      throw this.deadlineError();
+    }
+    try {
+      return await send(signal ? { abortSignal: signal } : {});
+    } catch (e) {
+      if (signal?.aborted) {
+        throw this.deadlineError();
+      }
+      throw e;
+    }
+  }
+
+  private deadlineError(): RegistryError {
+    const reason = this.opts.signal?.reason as unknown;
+    return new RegistryError(
+      `ECR (${ecrApiHost(this.region)}, ${this.region}) did not answer within ${reason instanceof Error ? reason.message : "the time limit"}; check the network path to ${ecrApiHost(this.region)} (and AWS_ENDPOINT_URL_ECR if set), or allow more time`,
+    );
   }
 
   private load(): Promise<{ mod: EcrModule; client: ECRClient }> {
@@ -60,6 +103,14 @@ export class EcrChecker {
       client: new mod.ECRClient({
         region: this.region,
         maxAttempts: (this.opts.retries ?? 3) + 1,
+        // The SDK's defaults wait forever on a silent server. requestTimeout is a wall-clock limit
+        // per attempt that only logs unless throwOnRequestTimeout; socketTimeout is the silence limit.
+        requestHandler: {
+          connectionTimeout: Math.min(this.timeoutMs, 10_000),
+          requestTimeout: this.timeoutMs,
+          socketTimeout: this.timeoutMs,
+          throwOnRequestTimeout: true,
+        },
       }),
     }));
     return this.sdk;
@@ -83,15 +134,21 @@ export class EcrChecker {
     let res;
     try {
       this.stats.batchGetImage++;
-      res = await client.send(
-        new mod.BatchGetImageCommand({
-          repositoryName: repository,
-          registryId: this.opts.registryId,
-          imageIds: tags.map((imageTag) => ({ imageTag })),
-          acceptedMediaTypes: [...MANIFEST_MEDIA_TYPES],
-        }),
+      res = await this.call((o) =>
+        client.send(
+          new mod.BatchGetImageCommand({
+            repositoryName: repository,
+            registryId: this.opts.registryId,
+            imageIds: tags.map((imageTag) => ({ imageTag })),
+            acceptedMediaTypes: [...MANIFEST_MEDIA_TYPES],
+          }),
+          o,
+        ),
       );
     } catch (e) {
+      if (e instanceof RegistryError) {
+        throw e;
+      }
       if ((e as Error).name === "RepositoryNotFoundException") {
         tags.forEach((t) => out.set(t, undefined));
         return out;
@@ -141,9 +198,12 @@ export class EcrChecker {
     }
     const { mod, client } = await this.load();
     try {
-      const res = await client.send(new mod.DescribeRegistryCommand({}));
+      const res = await this.call((o) => client.send(new mod.DescribeRegistryCommand({}), o));
       this.account = res.registryId;
     } catch (e) {
+      if (e instanceof RegistryError) {
+        throw e;
+      }
       // Pull-only roles (AmazonEC2ContainerRegistryReadOnly) lack DescribeRegistry but have GetAuthorizationToken.
       if (
         (e as Error).name !== "AccessDeniedException" &&
@@ -152,12 +212,17 @@ export class EcrChecker {
         throw this.sdkError(e, "DescribeRegistry", undefined);
       }
       try {
-        const res = await client.send(new mod.GetAuthorizationTokenCommand({}));
+        const res = await this.call((o) =>
+          client.send(new mod.GetAuthorizationTokenCommand({}), o),
+        );
         const endpoint = res.authorizationData?.[0]?.proxyEndpoint ?? "";
         this.account = parseEcrHost(
           endpoint.replace(/^https?:\/\//, "").replace(/\/.*$/, ""),
         )?.registryId;
       } catch (e2) {
+        if (e2 instanceof RegistryError) {
+          throw e2;
+        }
         throw this.sdkError(e2, "GetAuthorizationToken", undefined);
       }
     }
@@ -202,9 +267,9 @@ export class EcrChecker {
         image,
       );
     }
-    if (NETWORK_CODES.has(code) || NETWORK_CODES.has(name)) {
+    if (NETWORK_CODES.has(code) || NETWORK_CODES.has(name) || name === "TimeoutError") {
       return new RegistryError(
-        `cannot reach ECR in ${this.where()} (${code || name}) during ${op}${target}; check the network, the region, and AWS_ENDPOINT_URL_ECR if set`,
+        `cannot reach ECR at ${ecrApiHost(this.region)} in ${this.where()} (${code || name}) during ${op}${target}; check the network, the region, and AWS_ENDPOINT_URL_ECR if set`,
         image,
       );
     }

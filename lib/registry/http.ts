@@ -26,14 +26,37 @@ export class HttpError extends Error {
   }
 }
 
+export interface TransportOptions {
+  /** Longest silence on a connection (connecting included) before the request is dropped. */
+  idleMs: number;
+  /**
+   * Longest a whole exchange may take, however steadily bytes arrive: a server trickling one header
+   * byte every few seconds never trips an idle timeout.
+   */
+  deadlineMs: number;
+  maxSockets?: number;
+  /** The command's own deadline: aborting it drops every request in flight at once. */
+  signal?: AbortSignal;
+}
+
+/** The reason the command's signal was aborted with, as text (`the 120 s --timeout`). */
+export function abortReason(signal: AbortSignal): string {
+  const reason = signal.reason as unknown;
+  return reason instanceof Error ? reason.message : String(reason ?? "aborted");
+}
+
 export class HttpTransport {
   private readonly http: http.Agent;
   private readonly https: https.Agent;
+  private readonly idleMs: number;
+  private readonly deadlineMs: number;
+  private readonly signal?: AbortSignal;
 
-  constructor(
-    private readonly timeoutMs: number,
-    maxSockets = 32,
-  ) {
+  constructor(opts: TransportOptions) {
+    const maxSockets = opts.maxSockets ?? 32;
+    this.idleMs = opts.idleMs;
+    this.deadlineMs = opts.deadlineMs;
+    this.signal = opts.signal;
     // Idle keep-alive sockets are unref'd by the agent, so they never hold the process open.
     this.http = new http.Agent({ keepAlive: true, maxSockets });
     this.https = new https.Agent({ keepAlive: true, maxSockets });
@@ -70,7 +93,20 @@ export class HttpTransport {
 
   private once(method: string, url: URL, headers: Record<string, string>): Promise<HttpResponse> {
     const secure = url.protocol === "https:";
+    const signal = this.signal;
+    if (signal?.aborted) {
+      return Promise.reject(new HttpError(abortReason(signal), "ABORTED"));
+    }
     return new Promise((resolve, reject) => {
+      const cleanups: (() => void)[] = [];
+      const settle =
+        <T>(fn: (v: T) => void) =>
+        (v: T) => {
+          cleanups.forEach((c) => c());
+          fn(v);
+        };
+      resolve = settle(resolve);
+      reject = settle(reject);
       const req = (secure ? https : http).request(
         url,
         { method, headers, agent: secure ? this.https : this.http },
@@ -98,9 +134,20 @@ export class HttpTransport {
           );
         },
       );
-      req.setTimeout(this.timeoutMs, () =>
-        req.destroy(new HttpError(`no answer within ${this.timeoutMs} ms`, "TIMEOUT")),
+      req.setTimeout(this.idleMs, () =>
+        req.destroy(new HttpError(`no answer within ${this.idleMs} ms`, "TIMEOUT")),
       );
+      const deadline = setTimeout(
+        () =>
+          req.destroy(new HttpError(`no complete answer within ${this.deadlineMs} ms`, "DEADLINE")),
+        this.deadlineMs,
+      );
+      cleanups.push(() => clearTimeout(deadline));
+      if (signal) {
+        const onAbort = () => req.destroy(new HttpError(abortReason(signal), "ABORTED"));
+        signal.addEventListener("abort", onAbort, { once: true });
+        cleanups.push(() => signal.removeEventListener("abort", onAbort));
+      }
       req.on("error", reject);
       req.end();
     });

@@ -12,7 +12,15 @@ export interface DistributionTarget {
   /** Plain HTTP even for a non-loopback host (loopback hosts always use HTTP). */
   insecure?: boolean;
   /** Basic credentials for the registry or its token service (anonymous without). */
-  credentials?: { username: string; password: string };
+  credentials?: RegistryCredentials;
+}
+
+/** A registry login, and where it came from (named in errors; the secret never is). */
+export interface RegistryCredentials {
+  username: string;
+  password: string;
+  /** e.g. `REGISTRY_USERNAME`, `~/.docker/config.json (credHelpers: ecr-login)`. */
+  source: string;
 }
 
 export interface EcrTarget {
@@ -49,8 +57,13 @@ export interface CheckOptions {
   retries?: number;
   /** First retry delay in ms; doubles per retry (default 250). */
   backoffMs?: number;
-  /** Per-request timeout in ms (default 30000). */
+  /** Per request: the longest silence and the longest whole exchange, in ms (default 30000). */
   timeoutMs?: number;
+  /**
+   * The caller's deadline for the whole check: once aborted, requests in flight are dropped and
+   * the check fails naming the host; the abort reason's message says which limit (`the 120 s --timeout`).
+   */
+  signal?: AbortSignal;
   /** Called after each image is settled (skipped images count at once). */
   onProgress?: (done: number, total: number) => void;
 }
