@@ -191,7 +191,7 @@ async function select(
   limits: Selection["limits"],
 ): Promise<Selection | number> {
   const stack = flags.stack ?? "dev";
-  const stackFile = loadStack(stack, io);
+  const stackFile = await loadStack(stack, io);
   if (stackFile.diagnostics.length > 0) {
     writeProblems(stackFile.diagnostics, io.err);
     return EXIT.failed;

@@ -47,7 +47,7 @@ from Pulumi.<stack>.yaml.`,
     };
     let rules;
     if (values.stack !== undefined) {
-      const stack = loadStack(values.stack, io);
+      const stack = await loadStack(values.stack, io);
       if (stack.diagnostics.length > 0) {
         return report(stack.diagnostics);
       }

@@ -6,7 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { formatDiagnostic } from "../lib/diagnostics";
 import { ImageSpec, parseManifest } from "../lib/manifest";
 import { selectImages } from "../lib/selection";
-import { PROJECT_NAME, resolveSettings, SETTINGS, StackSettings } from "../lib/settings";
+import { PROJECT_NAME, StackSettings } from "../lib/settings";
+import { type ConfigEntry, settingsFromConfig, splitKey, TOKEN_KEY } from "../lib/stackConfig";
 
 export interface StackInputs {
   settings: StackSettings;
@@ -17,22 +18,39 @@ export interface StackInputs {
   region: string;
 }
 
+/**
+ * Whether Pulumi holds a config key as a secret. The engine passes the list of secret keys to the
+ * program (PULUMI_CONFIG_SECRET_KEYS, read by the SDK's runtime.isConfigSecret); without that list
+ * nothing can be told, and a key is taken to be secret rather than refusing a good stack.
+ */
+export function isSecretKey(fullKey: string): boolean {
+  const runtime = pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean };
+  if (typeof runtime.isConfigSecret === "function") {
+    return runtime.isConfigSecret(fullKey);
+  }
+  const listed = process.env.PULUMI_CONFIG_SECRET_KEYS;
+  return listed === undefined || (JSON.parse(listed) as string[]).includes(fullKey);
+}
+
+/**
+ * The stack's config as the loader's entries: every key the engine passed (so a misspelt key is
+ * caught, as the CLI catches it), the token by presence and secrecy only.
+ */
+export function programConfigEntries(): ConfigEntry[] {
+  return Object.entries(pulumi.runtime.allConfig()).map(([key, value]): ConfigEntry => {
+    const secret = isSecretKey(key);
+    const { namespace, name } = splitKey(key);
+    return namespace === PROJECT_NAME && name === TOKEN_KEY
+      ? { key, secret }
+      : { key, value, secret };
+  });
+}
+
 /** Settings, token and the validated manifest; throws a RunError listing every problem. */
 export function readStackInputs(projectDir: string): StackInputs {
   const config = new pulumi.Config(PROJECT_NAME);
-  const raw: Record<string, unknown> = {};
-  for (const spec of SETTINGS) {
-    const value = config.get(spec.key);
-    if (value !== undefined) {
-      raw[spec.key] = value;
-    }
-  }
-  const huggingfaceToken = config.getSecret("huggingface-token");
-  const { settings, problems } = resolveSettings(
-    pulumi.getStack(),
-    raw,
-    huggingfaceToken !== undefined,
-  );
+  const { settings, problems } = settingsFromConfig(pulumi.getStack(), programConfigEntries());
+  const huggingfaceToken = settings.hasHuggingfaceToken ? config.getSecret(TOKEN_KEY) : undefined;
   if (problems.length > 0) {
     const lines = problems.map((p) => `  ${PROJECT_NAME}:${p.key}: ${p.message}`);
     throw new pulumi.RunError(

@@ -5,7 +5,8 @@ import * as path from "node:path";
 import { isMap, isPair, isScalar, isSeq } from "yaml";
 import type { Diagnostic } from "./diagnostics";
 import { positionAt, readYaml } from "./manifest/yamlSource";
-import { PROJECT_NAME, resolveSettings, StackSettings } from "./settings";
+import { type StackSettings } from "./settings";
+import { type ConfigEntry, settingsFromConfig, splitKey } from "./stackConfig";
 
 export interface StackFile {
   settings: StackSettings;
@@ -13,6 +14,15 @@ export interface StackFile {
   region?: string;
   file: string;
   diagnostics: Diagnostic[];
+  /**
+   * The Pulumi ESC environments the file imports (`environment: [...]`): their values reach the
+   * stack only through Pulumi, so `settings` from the file alone are incomplete when this is set.
+   */
+  environments: string[];
+  /** The config entries as written (secrets without values), for a caller that merges more. */
+  entries: ConfigEntry[];
+  /** Where each project key (and `environment`) is in the file, as a position. */
+  positions: Map<string, { line: number; col: number }>;
 }
 
 /** Stacks that have a `Pulumi.<stack>.yaml` in the project directory. */
@@ -25,19 +35,19 @@ export function listStacks(projectDir: string): string[] {
 }
 
 /**
- * Settings of a stack from its file. Secrets stay encrypted: only whether `huggingface-token`
- * is set is read, never its value.
+ * Settings of a stack from its file. Secrets stay encrypted: a `secure:` value is only known to
+ * exist; a `huggingface-token` written in plaintext is a problem.
  */
-export function readStackFile(projectDir: string, stack: string): StackFile {
+export function readStackFile(projectDir: string, stack: string, cwd = process.cwd()): StackFile {
   const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
-  const shown = path.relative(process.cwd(), file) || file;
+  const shown = path.relative(cwd, file) || file;
   const text = fs.readFileSync(file);
   const { source, diagnostics } = readYaml(shown, text);
-  const raw: Record<string, unknown> = {};
-  const where = new Map<string, number>();
-  let region: string | undefined;
-  let hasToken = false;
+  const entries: ConfigEntry[] = [];
+  const positions = new Map<string, { line: number; col: number }>();
+  const environments: string[] = [];
   if (source && diagnostics.length === 0) {
+    const at = (offset: number | undefined) => positionAt(source.lineCounter, offset ?? 0);
     const contents = source.doc.contents;
     const config = isMap(contents) ? contents.get("config", true) : undefined;
     if (isMap(config)) {
@@ -45,33 +55,41 @@ export function readStackFile(projectDir: string, stack: string): StackFile {
         if (!isPair(pair) || !isScalar(pair.key)) {
           continue;
         }
-        const fullKey = String(pair.key.value);
-        const [ns, key] = fullKey.includes(":") ? fullKey.split(/:(.*)/s) : [PROJECT_NAME, fullKey];
-        if (ns === "aws" && key === "region" && isScalar(pair.value)) {
-          region = String(pair.value.value);
+        const key = String(pair.key.value);
+        const secret = isMap(pair.value) && pair.value.has("secure");
+        const value = secret
+          ? undefined
+          : isScalar(pair.value)
+            ? pair.value.value
+            : isSeq(pair.value)
+              ? pair.value.toJSON()
+              : pair.value;
+        entries.push({ key, value, secret });
+        positions.set(splitKey(key).name, at(pair.key.range?.[0]));
+      }
+    }
+    const env = isMap(contents) ? contents.get("environment", true) : undefined;
+    if (env !== undefined && env !== null) {
+      const pair = isMap(contents)
+        ? contents.items.find((p) => isScalar(p.key) && p.key.value === "environment")
+        : undefined;
+      positions.set("environment", at((pair?.key as { range?: number[] })?.range?.[0]));
+      // A list of environment names; a single name is accepted as well.
+      const items = isSeq(env) ? env.items : [env];
+      for (const item of items) {
+        if (isScalar(item) && typeof item.value === "string" && item.value.trim() !== "") {
+          environments.push(item.value);
         }
-        if (ns !== PROJECT_NAME) {
-          continue;
-        }
-        if (key === "huggingface-token") {
-          hasToken = pair.value !== null && pair.value !== undefined;
-          continue;
-        }
-        raw[key] = isScalar(pair.value)
-          ? pair.value.value
-          : isSeq(pair.value)
-            ? pair.value.toJSON()
-            : pair.value;
-        where.set(key, pair.key.range?.[0] ?? 0);
       }
     }
   }
-  const { settings, problems } = resolveSettings(stack, raw, hasToken);
+  const { settings, region, problems } = settingsFromConfig(stack, entries);
   for (const p of problems) {
-    const pos = source
-      ? positionAt(source.lineCounter, where.get(p.key) ?? 0)
-      : { line: 1, col: 1 };
-    diagnostics.push({ file: shown, ...pos, message: p.message });
+    diagnostics.push({
+      file: shown,
+      ...(positions.get(p.key) ?? { line: 1, col: 1 }),
+      message: p.message,
+    });
   }
-  return { settings, region, file: shown, diagnostics };
+  return { settings, region, file: shown, diagnostics, environments, entries, positions };
 }
