@@ -28,7 +28,7 @@ export async function buildCli(outfile = CLI_BUNDLE): Promise<BuiltCli> {
     outfile,
     bundle: true,
     platform: "node",
-    target: "node20",
+    target: "node22",
     format: "cjs",
     minify: true,
     sourcemap: true,
