@@ -237,7 +237,7 @@ describe("validate command (in process)", () => {
     [
       "no command",
       [],
-      /^error: a command is required \(validate, plan, kserve\); see 'model-images --help'$/,
+      /^error: a command is required \(validate, plan, kserve, bom\); see 'model-images --help'$/,
     ],
     [
       "unknown command",
