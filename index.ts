@@ -31,3 +31,9 @@ export const sourceBucket = catalog.sourceBucket;
 export const replicaModelUris = catalog.replicaModelUris;
 /** The SNS topic that hears of each build's end (notifyEmail / notifyTopicArn). */
 export const buildEventsTopicArn = catalog.buildEventsTopicArn;
+/** signing: cosign-kms: the Kyverno ClusterPolicy (YAML) that admits only this stack's signed images; apply it once per cluster. */
+export const imagePolicy = catalog.imagePolicy;
+/** signing: cosign-kms: the signing key's public half (PEM), for `cosign verify --key` and `kserve --policy --public-key`. */
+export const signingPublicKey = catalog.signingKey?.publicKeyPem;
+/** signing: cosign-kms: ARN of the KMS signing key. */
+export const signingKeyArn = catalog.signingKey?.keyArn;

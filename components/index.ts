@@ -7,3 +7,4 @@ export * from "./modelCatalog";
 export * from "./buildNotifications";
 export * from "./pullThroughCache";
 export * from "./registryReplication";
+export * from "./signingKey";

@@ -3,6 +3,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { buildInputs } from "../lib/buildEnv";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { renderImagePolicy } from "../lib/imagePolicy";
 import { renderKServe, toYaml } from "../lib/kserve";
 import type { ImageSpec } from "../lib/manifest";
 import { ecrRegistryHost } from "../lib/naming";
@@ -17,6 +20,8 @@ import { ModelImage } from "./modelImage";
 import { ModelRepository } from "./modelRepository";
 import { PullThroughCache } from "./pullThroughCache";
 import { RegistryReplication } from "./registryReplication";
+import { SigningKey, signingEnvironment, signingStatement } from "./signingKey";
+import { CLI_BUNDLE } from "../lib/sourceFiles";
 
 export interface ModelCatalogArgs {
   /** Expanded images from the validated manifest. */
@@ -74,6 +79,10 @@ export class ModelCatalog extends pulumi.ComponentResource {
   readonly replicaModelUris: pulumi.Output<Record<string, Record<string, ReplicaUris>>>;
   /** The SNS topic told of each build's end (notifyEmail / notifyTopicArn). */
   readonly buildEventsTopicArn?: pulumi.Output<string>;
+  /** The signing key (signing: cosign-kms). */
+  readonly signingKey?: SigningKey;
+  /** The Kyverno ClusterPolicy (YAML) admitting only this stack's signed images; `kserve --policy` prints the same. */
+  readonly imagePolicy?: pulumi.Output<string>;
 
   constructor(name: string, args: ModelCatalogArgs, opts?: pulumi.ComponentResourceOptions) {
     super("model-images:index:ModelCatalog", name, {}, opts);
@@ -87,6 +96,11 @@ export class ModelCatalog extends pulumi.ComponentResource {
       );
     }
     // A local build into a non-ECR registry must not touch AWS at all: no resource, no call.
+    if (s.signing !== "none" && s.builder !== "codebuild") {
+      throw new pulumi.RunError(
+        `signing: ${s.signing} on stack '${s.stack}' needs builder: codebuild (the CodeBuild build signs what it pushes); set signing: none for builder: ${s.builder}`,
+      );
+    }
     const usesAws = s.builder === "codebuild" || s.registry === "";
     const identity = usesAws ? aws.getCallerIdentityOutput({}, { parent: this }) : undefined;
     const registry: pulumi.Output<string> = identity
@@ -172,8 +186,43 @@ export class ModelCatalog extends pulumi.ComponentResource {
           { parent: this },
         );
       }
+      if (s.signing === "cosign-kms") {
+        this.signingKey = new SigningKey(
+          `${name}-signing`,
+          { stack: s.stack, accountId: account.accountId, tags },
+          { parent: this },
+        );
+      }
+      const attachBom = fs.existsSync(path.join(args.projectDir, CLI_BUNDLE));
+      if (!attachBom) {
+        pulumi.log.warn(
+          `${CLI_BUNDLE} is missing, so builds attach no BOM to their images: run npm run build:cli before pulumi up`,
+          this,
+        );
+      }
       for (const image of built) {
-        results[image.name] = this.buildWithCodeBuild(name, image, args, account, tags);
+        this.addProject(name, image, args, account, tags, attachBom);
+      }
+      // The key policy names every build role, so it exists only after them, and builds after it.
+      const keyPolicy = this.signingKey?.allowSigners(
+        built.map((i) => this.projects[i.name].role.arn),
+      );
+      for (const image of built) {
+        results[image.name] = this.buildWithCodeBuild(name, image, args, account, keyPolicy);
+      }
+      if (this.signingKey) {
+        this.imagePolicy = pulumi
+          .all([registry, this.signingKey.publicKeyPem])
+          .apply(([registryHost, publicKeyPem]) =>
+            toYaml([
+              renderImagePolicy({
+                stack: s.stack,
+                registryHost,
+                registryPrefix: s.registryPrefix,
+                publicKeyPem,
+              }),
+            ]),
+          );
       }
     } else {
       const auth = usesAws ? ecrAuth(this, registry) : undefined;
@@ -238,22 +287,24 @@ export class ModelCatalog extends pulumi.ComponentResource {
       sourceBucket: this.sourceBucket,
       replicaModelUris: this.replicaModelUris,
       buildEventsTopicArn: this.buildEventsTopicArn,
+      imagePolicy: this.imagePolicy,
     });
   }
 
-  /** A CodeBuild project for the image, and the ModelImage that builds it only when its tag is missing. */
-  private buildWithCodeBuild(
+  /** The CodeBuild project (and role) that builds the image. */
+  private addProject(
     name: string,
     image: ImageSpec,
     args: ModelCatalogArgs,
     identity: pulumi.Output<aws.GetCallerIdentityResult>,
     tags: Record<string, string>,
-  ): BuiltImage {
+    attachBom: boolean,
+  ): void {
     const s = args.settings;
     const source = this.source as BuildSource;
     const repository = this.repositories[image.model];
     const projectName = codeBuildProjectName(s.stack, image.name);
-    const project = new ModelBuildProject(
+    this.projects[image.name] = new ModelBuildProject(
       `${name}-${image.name}`,
       {
         image,
@@ -269,12 +320,36 @@ export class ModelCatalog extends pulumi.ComponentResource {
         buildTimeoutMinutes: s.buildTimeoutMinutes,
         logRetentionDays: s.logRetentionDays,
         maxLayerBytes: s.maxLayerBytes,
-        additionalEnvironment: this.pullThrough?.environment,
-        additionalStatements: this.pullThrough ? [this.pullThrough.policyStatement] : undefined,
+        additionalEnvironment: pulumi
+          .all([this.pullThrough?.environment ?? [], this.signingKey?.keyArn ?? ""])
+          .apply(([pullThrough, keyArn]) => [
+            ...pullThrough,
+            ...signingEnvironment(keyArn, attachBom),
+          ]),
+        additionalStatements: [
+          ...(this.pullThrough ? [this.pullThrough.policyStatement] : []),
+          ...(this.signingKey ? [this.signingKey.keyArn.apply(signingStatement)] : []),
+        ],
         tags: { ...tags, Model: image.model, Accelerator: image.accelerator },
       },
       { parent: this },
     );
+    this.codeBuildProjects[image.name] = projectName;
+  }
+
+  /** The ModelImage that builds the image with its project only when its tag is missing. */
+  private buildWithCodeBuild(
+    name: string,
+    image: ImageSpec,
+    args: ModelCatalogArgs,
+    identity: pulumi.Output<aws.GetCallerIdentityResult>,
+    keyPolicy?: pulumi.Resource,
+  ): BuiltImage {
+    const s = args.settings;
+    const source = this.source as BuildSource;
+    const repository = this.repositories[image.model];
+    const project = this.projects[image.name];
+    const projectName = this.codeBuildProjects[image.name];
     // Checks ECR for the tag during `pulumi up`; starts (or adopts) a build only when it is missing.
     const modelImage = new ModelImage(
       `${name}-${image.name}-image`,
@@ -301,12 +376,11 @@ export class ModelCatalog extends pulumi.ComponentResource {
           source.object,
           repository,
           ...(this.notifications ? [this.notifications] : []),
+          ...(keyPolicy ? [keyPolicy] : []),
         ],
       },
     );
-    this.projects[image.name] = project;
     this.modelImages[image.name] = modelImage;
-    this.codeBuildProjects[image.name] = projectName;
     return {
       uri: pulumi.interpolate`oci://${repository.url}:${image.tag}`,
       digestUri: pulumi.interpolate`oci://${modelImage.digestUri}`,

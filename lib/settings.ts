@@ -6,6 +6,9 @@ export const PROJECT_NAME = "model-images";
 
 export type Builder = "codebuild" | "local";
 
+/** How built images are signed: not at all, or cosign with the stack's AWS KMS key (docs/supply-chain.md). */
+export type Signing = "none" | "cosign-kms";
+
 export interface StackSettings {
   /** Stack name (`dev`, `prod`, ...). */
   stack: string;
@@ -36,6 +39,7 @@ export interface StackSettings {
   dockerHubCredentialArn: string;
   notifyEmail: string;
   notifyTopicArn: string;
+  signing: Signing;
   /** Whether the stack has `huggingface-token` set (its value is never read here). */
   hasHuggingfaceToken: boolean;
 }
@@ -300,6 +304,15 @@ export const SETTINGS: readonly SettingSpec[] = [
       v === "" || /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(v)
         ? undefined
         : "must be empty or an SNS topic ARN like arn:aws:sns:us-east-1:123456789012:builds",
+  },
+  {
+    key: "signing",
+    kind: "string",
+    default: "none",
+    description:
+      "Sign every pushed image: none, or cosign-kms (cosign with a KMS key only this stack's build roles may use; prod).",
+    check: (v: string) =>
+      v === "none" || v === "cosign-kms" ? undefined : "must be none or cosign-kms",
   },
 ];
 

@@ -17,6 +17,8 @@ const str = (r: Recorded, key: string) => String(r.inputs[key]);
 const arn = (service: string, rest: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${rest}`;
 const bucketArn = (r: Recorded) => `arn:aws:s3:::${str(r, "bucket")}`;
 const repoArn = (name: string) => arn("ecr", `repository/${name}`);
+/** The mocks give the key `<logical name>-0000` as its id. */
+const kmsKeyArn = (keyResourceName: string) => arn("kms", `key/${keyResourceName}-0000`);
 
 /** Layer push and pull, what `docker push` to ECR and a CodeBuild push call. */
 const ECR_PUSH = [
@@ -176,6 +178,32 @@ const NEEDS: Record<string, (r: Recorded) => Omit<Need, "by">[]> = {
       action,
       resource: arn("secretsmanager", `secret:${str(r, "secretId")}`),
     })),
+  // signing: cosign-kms (components/signingKey.ts). CreateKey has no resource to scope to.
+  "aws:kms/key:Key": (r) => [
+    { action: "kms:CreateKey", resource: "*" },
+    ...[
+      "kms:DescribeKey",
+      "kms:GetKeyPolicy",
+      "kms:GetKeyRotationStatus",
+      "kms:ListResourceTags",
+      "kms:TagResource",
+      "kms:UntagResource",
+      "kms:UpdateKeyDescription",
+      "kms:ScheduleKeyDeletion",
+    ].map((action) => ({ action, resource: kmsKeyArn(r.name) })),
+  ],
+  "aws:kms/alias:Alias": (r) => [
+    { action: "kms:ListAliases", resource: "*" },
+    ...["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"].flatMap((action) => [
+      { action, resource: arn("kms", str(r, "name")) },
+      { action, resource: kmsKeyArn(r.name.replace(/-alias$/, "-key")) },
+    ]),
+  ],
+  "aws:kms/keyPolicy:KeyPolicy": (r) =>
+    ["kms:PutKeyPolicy", "kms:GetKeyPolicy", "kms:DescribeKey"].map((action) => ({
+      action,
+      resource: kmsKeyArn(r.name.replace(/-policy$/, "-key")),
+    })),
   // ModelImage (components/modelImage.ts): the tag lookup, the build, and the dev opt-in delete.
   "pulumi-nodejs:dynamic:Resource": (r) => [
     ...["ecr:BatchGetImage", "ecr:BatchDeleteImage"].map((action) => ({
@@ -195,13 +223,18 @@ const NEEDS: Record<string, (r: Recorded) => Omit<Need, "by">[]> = {
 };
 
 /** Data sources the program calls: the IAM actions behind them. */
-const CALL_NEEDS: Record<string, string[]> = {
+const CALL_NEEDS: Record<string, Omit<Need, "by">[]> = {
   "aws:index/getCallerIdentity:getCallerIdentity": [], // sts:GetCallerIdentity needs no permission
-  "aws:ecr/getAuthorizationToken:getAuthorizationToken": ["ecr:GetAuthorizationToken"],
+  "aws:ecr/getAuthorizationToken:getAuthorizationToken": [
+    { action: "ecr:GetAuthorizationToken", resource: "*" },
+  ],
+  "aws:kms/getPublicKey:getPublicKey": [
+    { action: "kms:GetPublicKey", resource: kmsKeyArn("models-signing-key") },
+  ],
 };
 
 /** Actions AWS authorizes only on `Resource: "*"`. */
-const ACCOUNT_LEVEL = ["ecr:GetAuthorizationToken"];
+const ACCOUNT_LEVEL = ["ecr:GetAuthorizationToken", "kms:CreateKey", "kms:ListAliases"];
 
 /** The runs that cover every resource type: each shipped stack, and a local build into ECR. */
 const RUNS: [string, string, Record<string, string>, string | undefined][] = [
@@ -236,7 +269,7 @@ function needsOf(recorded: Recorded[], calls: string[]): { needs: Need[]; uncove
       uncovered.add(call);
       continue;
     }
-    needs.push(...actions.map((action) => ({ action, resource: "*", by: call })));
+    needs.push(...actions.map((n) => ({ ...n, by: call })));
   }
   return { needs, uncovered: [...uncovered] };
 }

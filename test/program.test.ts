@@ -2,7 +2,10 @@
 
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { parse } from "yaml";
+import { CLI_BUNDLE } from "../lib/sourceFiles";
 import { ACCOUNT, byType, mockDigest } from "./support/pulumiMocks";
 import {
   countByType,
@@ -17,6 +20,7 @@ import {
   TOKEN,
 } from "./support/programRun";
 
+const ROOT = path.resolve(__dirname, "..");
 const REGISTRY = `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`;
 
 type Statement = {
@@ -170,6 +174,9 @@ describe("program (index.ts under mocks)", function () {
           ["INCLUDE_PATTERNS", "PLAINTEXT", "[]"],
           ["EXCLUDE_PATTERNS", "PLAINTEXT", '["original/*"]'],
           ["MAX_LAYER_BYTES", "PLAINTEXT", "10737418240"],
+          // signing: none on dev; the BOM is attached when the CLI bundle ships in the source.
+          ["SIGNING_KEY_ARN", "PLAINTEXT", ""],
+          ["BOM_ATTACH", "PLAINTEXT", String(fs.existsSync(path.join(ROOT, CLI_BUNDLE)))],
         ],
       );
       // An ungated image gets no token at all.

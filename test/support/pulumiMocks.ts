@@ -7,6 +7,11 @@ export const ACCOUNT = "123456789012";
 export const REGION = "us-east-1";
 /** What the mocked ECR authorization token holds; it must stay secret wherever it goes. */
 export const ECR_PASSWORD = "ecr-password-SENTINEL";
+/** The public half KMS returns for the mocked signing key (a real P-256 key, made for the tests). */
+export const SIGNING_PUBLIC_KEY_PEM = `-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAELj/aZG2x+CpOe7z0Ix2jEwIVo/aG
+xLkPdK7TxkKGEsq2PVyTKS7Of4ZbnyYUtRzI997otHz34Ywj72yur/MbWg==
+-----END PUBLIC KEY-----\n`;
 
 export interface Recorded {
   type: string;
@@ -40,6 +45,8 @@ function outputsFor(
       return { versionId: "v-0000000001", etag: "etag" };
     case "aws:cloudwatch/logGroup:LogGroup":
       return { arn: arn("logs", `log-group:${String(inputs.name)}`) };
+    case "aws:kms/key:Key":
+      return { arn: arn("kms", `key/${name}-0000`), keyId: `${name}-0000` };
     case "aws:iam/role:Role":
       return { arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, name };
     case "aws:secretsmanager/secret:Secret":
@@ -120,6 +127,14 @@ export async function installMocks(
               authorizationToken: Buffer.from(`AWS:${ECR_PASSWORD}`).toString("base64"),
               proxyEndpoint: `https://${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`,
               id: REGION,
+            };
+          case "aws:kms/getPublicKey:getPublicKey":
+            return {
+              keyId: args.inputs.keyId,
+              publicKeyPem: SIGNING_PUBLIC_KEY_PEM,
+              keyUsage: "SIGN_VERIFY",
+              customerMasterKeySpec: "ECC_NIST_P256",
+              id: args.inputs.keyId,
             };
           default:
             if (extra.call) {
