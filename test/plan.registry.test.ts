@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { progressLine } from "../cli/selection";
 import type { ImageSpec } from "../lib/manifest";
-import { checkImages, RegistryError } from "../lib/registry";
+import { checkImages, DEFAULT_CONCURRENCY, RegistryError } from "../lib/registry";
 import { listStacks, readStackFile } from "../lib/stackFile";
 import { type LayoutImage, pushImage, writeOciLayout } from "./support/ociImage";
 import { freePort, type LocalRegistry, startRegistry } from "./support/registry";
@@ -43,6 +43,9 @@ interface Proxy {
   host: string;
   hits: Hit[];
   tokens: URLSearchParams[];
+  /** TCP connections accepted, and the most requests open at once. */
+  connections: number;
+  maxInFlight: number;
   close(): Promise<void>;
 }
 
@@ -55,8 +58,19 @@ type Behaviour = (
 /** A loopback HTTP server in front of the registry whose behaviour each test scripts. */
 async function startProxy(upstream: string, behave: Behaviour): Promise<Proxy> {
   const [upHost, upPort] = upstream.split(":");
-  const proxy: Proxy = { host: "", hits: [], tokens: [], close: async () => undefined };
+  const proxy: Proxy = {
+    host: "",
+    hits: [],
+    tokens: [],
+    connections: 0,
+    maxInFlight: 0,
+    close: async () => undefined,
+  };
+  let inFlight = 0;
   const server = http.createServer((req, res) => {
+    inFlight += 1;
+    proxy.maxInFlight = Math.max(proxy.maxInFlight, inFlight);
+    res.on("close", () => (inFlight -= 1));
     const url = new URL(req.url ?? "/", "http://proxy");
     const hit: Hit = {
       method: req.method ?? "",
@@ -85,6 +99,7 @@ async function startProxy(upstream: string, behave: Behaviour): Promise<Proxy> {
     };
     behave(req, res, { url, host: proxy.host, proxy, forward });
   });
+  server.on("connection", () => (proxy.connections += 1));
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   proxy.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   proxy.close = () =>
@@ -639,7 +654,10 @@ describe("plan against a local registry", function () {
     );
   });
 
-  it("200 images in well under a second (bounded concurrency, kept-alive connections)", async () => {
+  // Wall-clock time is a benchmark (bench/tagCheck.ts), not a test: on a loaded machine it says
+  // nothing. What makes 200 lookups fast is asserted instead: they overlap, never more than the
+  // concurrency limit at once, over kept-alive connections (at most one socket per slot).
+  it("200 images: bounded concurrency over kept-alive connections", async () => {
     const many = Array.from(
       { length: 100 },
       (_, i) =>
@@ -647,12 +665,24 @@ describe("plan against a local registry", function () {
     ).join("\n");
     const list = images(`models:\n${many}\n`);
     assert.equal(list.length, 200);
-    const started = process.hrtime.bigint();
-    const result = await checkImages(list, { kind: "distribution", host: registry.host });
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    assert.equal(result.checks.filter((c) => c.status === "missing").length, 200);
-    console.log(`      200 lookups in ${ms.toFixed(0)} ms`);
-    assert.ok(ms < 1000, `200 lookups took ${ms} ms`);
+    const proxy = await startProxy(registry.host, (_req, _res, { forward }) => forward());
+    try {
+      const result = await checkImages(list, { kind: "distribution", host: proxy.host });
+      assert.equal(result.checks.filter((c) => c.status === "missing").length, 200);
+      const lookups = proxy.hits.filter((h) => h.path.includes("/manifests/")).length;
+      assert.equal(lookups, 200, "one manifest request per image");
+      assert.ok(proxy.maxInFlight > 1, `lookups overlap (at most ${proxy.maxInFlight} at once)`);
+      assert.ok(
+        proxy.maxInFlight <= DEFAULT_CONCURRENCY,
+        `${proxy.maxInFlight} requests at once, over the limit of ${DEFAULT_CONCURRENCY}`,
+      );
+      assert.ok(
+        proxy.connections <= DEFAULT_CONCURRENCY,
+        `${proxy.connections} connections for ${proxy.hits.length} requests: not kept alive`,
+      );
+    } finally {
+      await proxy.close();
+    }
   });
 });
 
