@@ -1,13 +1,82 @@
 // Looks up tags in Amazon ECR with BatchGetImage (at most 100 ids a call), by exact tag, with errors that say the fix.
 //
 // The SDK is loaded on first use: the distribution path of `plan` must not pay its start-up cost.
-// Endpoints and credentials come from the standard chain, so AWS_ENDPOINT_URL_ECR redirects it.
+// Endpoints come from the standard variables, so AWS_ENDPOINT_URL_ECR redirects it; credentials
+// are the stack's identity (aws:profile, aws:assumeRoles) when given, else the standard chain.
+// `lookupEcrTags` is the one BatchGetImage lookup: `plan` (EcrChecker) and the ModelImage
+// provider both use it, so they accept the same media types and batch the same way.
 
 import type { ECRClient } from "@aws-sdk/client-ecr";
+import { type AwsIdentity, awsClientIdentity } from "../awsIdentity";
 import { MANIFEST_MEDIA_TYPES, RegistryError } from "./types";
 
 /** ECR's own limit on image ids per BatchGetImage call. */
 export const BATCH_GET_IMAGE_MAX = 100;
+
+/** What ECR answered for one requested tag. */
+export type EcrTagAnswer =
+  | { kind: "present"; digest: string; registryId?: string }
+  | { kind: "missing" }
+  | { kind: "failed"; code: string; reason: string };
+
+/**
+ * One BatchGetImage call for up to 100 tags of one repository, by exact tag, asking for every
+ * manifest and index media type (without the index types ECR answers a multi-platform tag with
+ * one platform's manifest, whose digest is not the tag's). A tag ECR answered neither way is
+ * absent from the map. SDK errors (RepositoryNotFoundException included) are thrown as they are:
+ * the callers differ on what a missing repository means.
+ */
+export async function lookupEcrTags(
+  client: Pick<ECRClient, "send">,
+  mod: Pick<EcrModule, "BatchGetImageCommand">,
+  query: { repositoryName: string; registryId?: string; tags: readonly string[] },
+  options: { abortSignal?: AbortSignal } = {},
+): Promise<Map<string, EcrTagAnswer>> {
+  const { tags } = query;
+  if (tags.length < 1 || tags.length > BATCH_GET_IMAGE_MAX) {
+    throw new Error(
+      `internal: ${tags.length} tags in one BatchGetImage call (1 to ${BATCH_GET_IMAGE_MAX})`,
+    );
+  }
+  const res = await client.send(
+    new mod.BatchGetImageCommand({
+      repositoryName: query.repositoryName,
+      ...(query.registryId ? { registryId: query.registryId } : {}),
+      imageIds: tags.map((imageTag) => ({ imageTag })),
+      acceptedMediaTypes: [...MANIFEST_MEDIA_TYPES],
+    }),
+    options,
+  );
+  const out = new Map<string, EcrTagAnswer>();
+  for (const img of res.images ?? []) {
+    const tag = img.imageId?.imageTag;
+    // Exact match only: ECR answers per requested id, but never trust a tag we did not ask for.
+    if (tag !== undefined && tags.includes(tag) && img.imageId?.imageDigest) {
+      out.set(tag, {
+        kind: "present",
+        digest: img.imageId.imageDigest,
+        ...(img.registryId ? { registryId: img.registryId } : {}),
+      });
+    }
+  }
+  for (const f of res.failures ?? []) {
+    const tag = f.imageId?.imageTag;
+    if (tag === undefined || !tags.includes(tag) || out.has(tag)) {
+      continue;
+    }
+    out.set(
+      tag,
+      f.failureCode === "ImageNotFound"
+        ? { kind: "missing" }
+        : {
+            kind: "failed",
+            code: f.failureCode ?? "UnknownFailure",
+            reason: f.failureReason ?? "no reason given",
+          },
+    );
+  }
+  return out;
+}
 
 /** `<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]`: account and region of an ECR registry host. */
 export function parseEcrHost(host: string): { registryId: string; region: string } | undefined {
@@ -43,6 +112,8 @@ export interface EcrCheckerOptions {
   timeoutMs?: number;
   /** The command's deadline: aborting it ends every call in flight. */
   signal?: AbortSignal;
+  /** The stack's AWS identity (aws:profile, aws:assumeRoles); default: the standard chain. */
+  identity?: AwsIdentity;
 }
 
 /** The ECR API host calls go to: the endpoint override, else the regional endpoint. */
@@ -111,6 +182,7 @@ export class EcrChecker {
           socketTimeout: this.timeoutMs,
           throwOnRequestTimeout: true,
         },
+        ...awsClientIdentity(this.opts.identity ?? {}, this.region),
       }),
     }));
     return this.sdk;
@@ -124,24 +196,16 @@ export class EcrChecker {
     repository: string,
     tags: readonly string[],
   ): Promise<Map<string, string | undefined>> {
-    if (tags.length > BATCH_GET_IMAGE_MAX) {
-      throw new Error(
-        `internal: ${tags.length} tags in one BatchGetImage call (max ${BATCH_GET_IMAGE_MAX})`,
-      );
-    }
     const { mod, client } = await this.load();
     const out = new Map<string, string | undefined>();
-    let res;
+    let answers;
     try {
       this.stats.batchGetImage++;
-      res = await this.call((o) =>
-        client.send(
-          new mod.BatchGetImageCommand({
-            repositoryName: repository,
-            registryId: this.opts.registryId,
-            imageIds: tags.map((imageTag) => ({ imageTag })),
-            acceptedMediaTypes: [...MANIFEST_MEDIA_TYPES],
-          }),
+      answers = await this.call((o) =>
+        lookupEcrTags(
+          client,
+          mod,
+          { repositoryName: repository, registryId: this.opts.registryId, tags },
           o,
         ),
       );
@@ -155,31 +219,23 @@ export class EcrChecker {
       }
       throw this.sdkError(e, "BatchGetImage", repository);
     }
-    for (const img of res.images ?? []) {
-      this.account ??= img.registryId;
-      const tag = img.imageId?.imageTag;
-      // Exact match only: ECR answers per requested id, but never trust a tag we did not ask for.
-      if (tag !== undefined && tags.includes(tag) && img.imageId?.imageDigest) {
-        out.set(tag, img.imageId.imageDigest);
-      }
-    }
-    for (const f of res.failures ?? []) {
-      const tag = f.imageId?.imageTag;
-      if (tag === undefined || !tags.includes(tag) || out.has(tag)) {
-        continue;
-      }
-      if (f.failureCode === "ImageNotFound") {
+    for (const tag of tags) {
+      const a = answers.get(tag);
+      if (a?.kind === "present") {
+        this.account ??= a.registryId;
+        out.set(tag, a.digest);
+      } else if (a?.kind === "missing") {
         out.set(tag, undefined);
-        continue;
+      } else if (a?.kind === "failed") {
+        throw new RegistryError(
+          `ECR cannot read ${repository}:${tag} in ${this.where()}: ${a.code}: ${a.reason}${
+            a.code === "KmsError"
+              ? " (check the repository's KMS key policy allows kms:Decrypt for you)"
+              : ""
+          }`,
+          `${repository}:${tag}`,
+        );
       }
-      throw new RegistryError(
-        `ECR cannot read ${repository}:${tag} in ${this.where()}: ${f.failureCode}: ${f.failureReason ?? "no reason given"}${
-          f.failureCode === "KmsError"
-            ? " (check the repository's KMS key policy allows kms:Decrypt for you)"
-            : ""
-        }`,
-        `${repository}:${tag}`,
-      );
     }
     const unanswered = tags.filter((t) => !out.has(t));
     if (unanswered.length > 0) {
