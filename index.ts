@@ -11,6 +11,7 @@ const catalog = new ModelCatalog("models", {
   huggingfaceToken: inputs.huggingfaceToken,
   projectDir: __dirname,
   region: inputs.region,
+  awsIdentity: inputs.awsIdentity,
 });
 
 /** image name -> `oci://<account>.dkr.ecr.<region>.amazonaws.com/<prefix>/<model>:<tag>`, for KServe storageUri. */

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { formatDiagnostic } from "../lib/diagnostics";
 import { ImageSpec, parseManifest } from "../lib/manifest";
 import { selectImages } from "../lib/selection";
+import { type AwsIdentity, identityFromAwsConfig } from "../lib/awsIdentity";
 import { PROJECT_NAME, StackSettings } from "../lib/settings";
 import { type ConfigEntry, settingsFromConfig, splitKey, TOKEN_KEY } from "../lib/stackConfig";
 
@@ -16,6 +17,8 @@ export interface StackInputs {
   huggingfaceToken?: pulumi.Output<string>;
   /** `aws:region`; empty when the stack builds locally into a non-ECR registry. */
   region: string;
+  /** The identity of the stack's `aws` provider (aws:profile, aws:assumeRoles), for ModelImage. */
+  awsIdentity: AwsIdentity;
 }
 
 /**
@@ -77,6 +80,19 @@ export function readStackInputs(projectDir: string): StackInputs {
   if (selected.problems.length > 0) {
     throw new pulumi.RunError(`stack '${settings.stack}': ${selected.problems.join("; ")}`);
   }
-  const region = new pulumi.Config("aws").get("region") ?? process.env.AWS_REGION ?? "";
-  return { settings, images: selected.images, huggingfaceToken, region };
+  const aws = new pulumi.Config("aws");
+  const region = aws.get("region") ?? process.env.AWS_REGION ?? "";
+  const identity = identityFromAwsConfig((key) => aws.get(key));
+  if (identity.problems.length > 0) {
+    throw new pulumi.RunError(
+      `stack '${settings.stack}': the ModelImage builds act as the stack's aws provider, and cannot:\n${identity.problems.map((p) => `  ${p}`).join("\n")}`,
+    );
+  }
+  return {
+    settings,
+    images: selected.images,
+    huggingfaceToken,
+    region,
+    awsIdentity: identity.identity,
+  };
 }

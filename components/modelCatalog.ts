@@ -8,7 +8,8 @@ import * as path from "node:path";
 import { renderImagePolicy } from "../lib/imagePolicy";
 import { renderKServe, toYaml } from "../lib/kserve";
 import type { ImageSpec } from "../lib/manifest";
-import { ecrRegistryHost } from "../lib/naming";
+import { type AwsIdentity, identityInputs } from "../lib/awsIdentity";
+import { ecrRegistryHost, ociDigestUri, ociTagUri } from "../lib/naming";
 import { type ReplicaUris, replicaUris } from "../lib/replicas";
 import type { StackSettings } from "../lib/settings";
 import { BuildNotifications } from "./buildNotifications";
@@ -33,6 +34,8 @@ export interface ModelCatalogArgs {
   projectDir: string;
   /** `aws:region` of the stack (unused when a local build pushes to a non-ECR registry). */
   region: string;
+  /** The stack's AWS identity (aws:profile, aws:assumeRoles); ModelImage acts as it. */
+  awsIdentity?: AwsIdentity;
 }
 
 /** Our own wait outlasts CodeBuild's build timeout by this much (queueing, provisioning). */
@@ -208,7 +211,14 @@ export class ModelCatalog extends pulumi.ComponentResource {
         built.map((i) => this.projects[i.name].role.arn),
       );
       for (const image of built) {
-        results[image.name] = this.buildWithCodeBuild(name, image, args, account, keyPolicy);
+        results[image.name] = this.buildWithCodeBuild(
+          name,
+          image,
+          args,
+          account,
+          registry,
+          keyPolicy,
+        );
       }
       if (this.signingKey) {
         this.imagePolicy = pulumi
@@ -343,6 +353,7 @@ export class ModelCatalog extends pulumi.ComponentResource {
     image: ImageSpec,
     args: ModelCatalogArgs,
     identity: pulumi.Output<aws.GetCallerIdentityResult>,
+    registry: pulumi.Output<string>,
     keyPolicy?: pulumi.Resource,
   ): BuiltImage {
     const s = args.settings;
@@ -364,10 +375,10 @@ export class ModelCatalog extends pulumi.ComponentResource {
         // (or include list, base image...) under an unchanged MUTABLE tag rebuilds it.
         environment: buildInputs(image, s.maxLayerBytes),
         rebuildOnChange: s.rebuildOnSourceChange,
-        waitForBuild: s.waitForBuilds,
         timeoutMinutes: s.buildTimeoutMinutes + WAIT_MARGIN_MINUTES,
         pollIntervalSeconds: s.buildPollSeconds,
-        deleteImageOnDestroy: s.deleteImagesOnDestroy,
+        // The clients act as the stack's aws provider does (names only; no credentials in state).
+        ...identityInputs(args.awsIdentity ?? {}),
       },
       {
         parent: this,
@@ -382,8 +393,10 @@ export class ModelCatalog extends pulumi.ComponentResource {
     );
     this.modelImages[image.name] = modelImage;
     return {
-      uri: pulumi.interpolate`oci://${repository.url}:${image.tag}`,
-      digestUri: pulumi.interpolate`oci://${modelImage.digestUri}`,
+      uri: registry.apply((r) => ociTagUri(r, image.repositoryName, image.tag)),
+      digestUri: pulumi
+        .all([registry, modelImage.imageDigest])
+        .apply(([r, digest]) => ociDigestUri(r, image.repositoryName, digest)),
     };
   }
 }

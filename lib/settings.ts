@@ -24,11 +24,9 @@ export interface StackSettings {
   kmsKeyArn: string;
   retainRepositoriesOnDestroy: boolean;
   forceDeleteRepositories: boolean;
-  deleteImagesOnDestroy: boolean;
   rebuildOnSourceChange: boolean;
   logRetentionDays: number;
   maxLayerBytes: number;
-  waitForBuilds: boolean;
   buildPollSeconds: number;
   builder: Builder;
   registry: string;
@@ -164,13 +162,6 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: "Let `pulumi destroy` delete repositories that still hold images (dev only).",
   },
   {
-    key: "deleteImagesOnDestroy",
-    kind: "boolean",
-    default: false,
-    description:
-      "Delete each built tag when its image resource is destroyed (dev opt-in); otherwise images stay.",
-  },
-  {
     key: "rebuildOnSourceChange",
     kind: "boolean",
     default: false,
@@ -195,12 +186,6 @@ export const SETTINGS: readonly SettingSpec[] = [
     description:
       "Largest image layer the build makes, in bytes (10 GiB: under ECR's layer limit and quick to pull in parallel).",
     check: between(1048576, 54525952000, "bytes (1 MiB to ECR's 52,000 MiB layer limit)"),
-  },
-  {
-    key: "waitForBuilds",
-    kind: "boolean",
-    default: true,
-    description: "Make `pulumi up` wait for each started build and record its digest.",
   },
   {
     key: "buildPollSeconds",
@@ -328,6 +313,17 @@ const PTC_SECRET_PATTERN =
 
 export const SECRET_KEYS = ["huggingface-token"] as const;
 
+/**
+ * Settings that existed once and are refused now, with what replaced them: a stack file that
+ * still sets one must not be read as if it did what it used to.
+ */
+export const RETIRED_SETTINGS: Readonly<Record<string, string>> = {
+  deleteImagesOnDestroy:
+    "deleteImagesOnDestroy was removed: ModelImage never deletes an image (a replaced or destroyed resource cannot tell whether an InferenceService still pins the old tag). A dev stack leaves nothing behind through forceDeleteRepositories: true, which deletes its repositories with their images on `pulumi destroy`. Remove the setting (pulumi config rm deleteImagesOnDestroy)",
+  waitForBuilds:
+    "waitForBuilds was removed: `pulumi up` always waits for a build and records its digest, so modelDigestUris and kserveManifests never hold an image without a digest. Remove the setting (pulumi config rm waitForBuilds)",
+};
+
 export interface SettingProblem {
   key: string;
   message: string;
@@ -387,7 +383,9 @@ export function resolveSettings(
   const problems: SettingProblem[] = [];
   const known = new Set<string>([...SETTINGS.map((s) => s.key), ...SECRET_KEYS]);
   for (const key of Object.keys(raw)) {
-    if (!known.has(key)) {
+    if (RETIRED_SETTINGS[key] !== undefined) {
+      problems.push({ key, message: RETIRED_SETTINGS[key] });
+    } else if (!known.has(key)) {
       problems.push({
         key,
         message: `unknown setting '${key}'; known settings: ${[...known].join(", ")}`,

@@ -369,8 +369,14 @@ describe("program (index.ts under mocks)", function () {
       assert.equal(inputs.sourceVersion, "v-0000000001");
       assert.equal(inputs.timeoutMinutes, 240 + 30);
       assert.equal(inputs.pollIntervalSeconds, 15);
-      assert.equal(inputs.waitForBuild, true);
-      assert.equal(inputs.deleteImageOnDestroy, true);
+      // Retired: ModelImage always waits for its build and never deletes an image.
+      assert.equal(inputs.waitForBuild, undefined);
+      assert.equal(inputs.deleteImageOnDestroy, undefined);
+      // No aws:profile or aws:assumeRoles on this stack: the default chain, like its aws provider.
+      assert.deepEqual(
+        ["profile", "roleArn", "roleSessionName", "externalId"].filter((k) => k in inputs),
+        [],
+      );
       // dev rebuilds a MUTABLE tag when what the build reads changes: the project's own values.
       assert.equal(inputs.rebuildOnChange, true);
       const project = one(

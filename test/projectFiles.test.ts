@@ -350,6 +350,26 @@ describe("resolveSettings", () => {
     );
   });
 
+  it("retired settings are refused, saying what replaced them", () => {
+    const { problems } = resolveSettings(
+      "dev",
+      { deleteImagesOnDestroy: "true", waitForBuilds: "false" },
+      false,
+    );
+    assert.deepEqual(
+      problems.map((p) => p.key),
+      ["deleteImagesOnDestroy", "waitForBuilds"],
+    );
+    assert.match(
+      problems[0].message,
+      /ModelImage never deletes an image.*forceDeleteRepositories: true/,
+    );
+    assert.match(problems[1].message, /always waits for a build and records its digest/);
+    for (const p of problems) {
+      assert.match(p.message, /pulumi config rm /);
+    }
+  });
+
   /** key, raw value, resolved value, other keys the value depends on. */
   const GOOD: [string, unknown, unknown, Record<string, unknown>?][] = [
     ["registryPrefix", "", ""],

@@ -21,6 +21,7 @@
 //   emu.addBuild("model-llama-cpu", { imageTag: "1.0", statuses: ["IN_PROGRESS"] }) → build id
 //       a build that already exists (started by an earlier, interrupted run)
 //   emu.builds(project?) → EmulatedBuild[]   every build, oldest first
+//   emu.finishBuild(id, "SUCCEEDED")   end a running build now (it pushes on SUCCEEDED, as a poll would)
 //
 // Builds: each BatchGetBuilds that returns a build advances it one step through its `statuses`
 // (StartBuild itself answers IN_PROGRESS); the last status sticks. On SUCCEEDED the build pushes
@@ -35,6 +36,19 @@
 // operation. Kinds: throttle (400 ThrottlingException), http500, drop (socket destroyed before the
 // handler runs), dropAfter (the handler runs, changes state, then the socket is destroyed: a lost
 // response), error (any AWS error type/status), delay (ms, then normal handling).
+//
+// Build slots: a project script's `concurrentBuildLimit: n` makes StartBuild answer
+// AccountLimitExceededException while n builds of the project are IN_PROGRESS (CodeBuild: "If the
+// build project has a concurrent build limit set, builds return an error if the number of running
+// builds reaches the concurrent build limit for the project"); emu.fillAccountQueue(n) answers the
+// next n StartBuild calls that would start a build the same way, as a full account queue does
+// ("Cannot have more than 1 builds in queue for the account"). A repeated idempotency token is
+// answered with its build first, as CodeBuild does.
+//
+// Identity: every request records the access key id that signed it (`accessKeyId`, from the SigV4
+// Authorization header). STS AssumeRole (awsQuery, AWS_ENDPOINT_URL_STS) is answered with
+// temporary credentials whose key id is emu.roleAccessKeyId(roleArn); emu.calls("AssumeRole")
+// shows RoleArn, RoleSessionName and ExternalId.
 //
 // Requests: emu.requests is every request in arrival order ({ service, operation, body, fault? });
 // emu.calls("StartBuild") filters by operation (faulted ones included, `fault` says which).
@@ -74,6 +88,8 @@ export interface ProjectScript {
   noDeepLink?: boolean;
   /** Variables the project itself defines (they appear in the build's environment). */
   projectEnvironment?: { name: string; value: string; type?: string }[];
+  /** The project's concurrentBuildLimit: StartBuild is refused while this many builds run. */
+  concurrentBuildLimit?: number;
 }
 
 export interface EmulatedBuild {
@@ -139,6 +155,8 @@ export interface RecordedRequest {
   body: RequestBody;
   /** The fault applied to this request, if any. */
   fault?: Fault["kind"];
+  /** The access key id that signed the request (SigV4 Authorization header). */
+  accessKeyId?: string;
 }
 
 export type Handler = (body: RequestBody, emu: AwsEmulator) => unknown | Promise<unknown>;
@@ -155,8 +173,13 @@ export class AwsError extends Error {
 }
 
 const ECR = "AmazonEC2ContainerRegistry_V20150921";
+const STS = "STS";
 const CODEBUILD = "CodeBuild_20161006";
-const SERVICE_OF: Record<string, string> = { [ECR]: "ecr", [CODEBUILD]: "codebuild" };
+const SERVICE_OF: Record<string, string> = {
+  [ECR]: "ecr",
+  [CODEBUILD]: "codebuild",
+  [STS]: "sts",
+};
 
 const PHASES = [
   "SUBMITTED",
@@ -183,6 +206,7 @@ export class AwsEmulator {
   hiddenImages = new Map<string, number>();
   projects = new Map<string, ProjectScript>();
   private buildList: EmulatedBuild[] = [];
+  private accountQueueFull = 0;
   private tokens = new Map<string, { buildId: string; params: string }>();
   private faults = new Map<string, Fault[]>();
   private handlers = new Map<string, Handler>();
@@ -238,6 +262,7 @@ export class AwsEmulator {
     return {
       AWS_ENDPOINT_URL_ECR: this.url,
       AWS_ENDPOINT_URL_CODEBUILD: this.url,
+      AWS_ENDPOINT_URL_STS: this.url,
       AWS_ACCESS_KEY_ID: "AKIDEMULATOR",
       AWS_SECRET_ACCESS_KEY: "emulator-secret-key",
       AWS_REGION: this.region,
@@ -252,6 +277,7 @@ export class AwsEmulator {
     this.hiddenImages.clear();
     this.projects.clear();
     this.buildList = [];
+    this.accountQueueFull = 0;
     this.tokens.clear();
     this.faults.clear();
     this.handlers.clear();
@@ -303,6 +329,16 @@ export class AwsEmulator {
     this.imageFailures.set(`${repository}:${tag}`, { code, reason });
   }
 
+  /** The next `attempts` StartBuild calls that would start a build find the account queue full. */
+  fillAccountQueue(attempts: number): void {
+    this.accountQueueFull = attempts;
+  }
+
+  /** The access key id of the temporary credentials AssumeRole hands out for `roleArn`. */
+  roleAccessKeyId(roleArn: string): string {
+    return `ASIA${createHash("sha256").update(roleArn).digest("hex").slice(0, 16).toUpperCase()}`;
+  }
+
   addProject(name: string, script: ProjectScript): void {
     this.projects.set(name, script);
   }
@@ -337,6 +373,17 @@ export class AwsEmulator {
     ).id;
   }
 
+  /** End a running build now (another team's build finishing, or an operator's stop-build). */
+  finishBuild(id: string, status: Exclude<BuildStatus, "IN_PROGRESS">): void {
+    const build = this.buildList.find((b) => b.id === id);
+    if (!build) {
+      throw new Error(`emulator: no build ${id}`);
+    }
+    build.script = { ...build.script, statuses: [status] };
+    build.step = -1;
+    this.advance(build);
+  }
+
   builds(projectName?: string): EmulatedBuild[] {
     return this.buildList.filter((b) => projectName === undefined || b.projectName === projectName);
   }
@@ -349,19 +396,27 @@ export class AwsEmulator {
       chunks.push(c as Buffer);
     }
     const raw = Buffer.concat(chunks).toString("utf8");
-    const target = String(req.headers["x-amz-target"] ?? "");
-    const [prefix, operation = target] = target.split(".");
+    let target = String(req.headers["x-amz-target"] ?? "");
     let body: RequestBody;
-    try {
-      body = raw ? (JSON.parse(raw) as RequestBody) : {};
-    } catch {
-      body = { unparsed: raw };
+    if (!target && /x-www-form-urlencoded/.test(String(req.headers["content-type"] ?? ""))) {
+      // awsQuery (STS): the operation is the Action form field.
+      body = Object.fromEntries(new URLSearchParams(raw)) as RequestBody;
+      target = `${STS}.${String(body.Action ?? "")}`;
+    } else {
+      try {
+        body = raw ? (JSON.parse(raw) as RequestBody) : {};
+      } catch {
+        body = { unparsed: raw };
+      }
     }
+    const [prefix, operation = target] = target.split(".");
+    const signer = /Credential=([^/,\s]+)\//.exec(String(req.headers.authorization ?? ""))?.[1];
     const record: RecordedRequest = {
       service: SERVICE_OF[prefix] ?? prefix,
       operation,
       target,
       body,
+      ...(signer ? { accessKeyId: signer } : {}),
     };
     this.requests.push(record);
 
@@ -402,9 +457,10 @@ export class AwsEmulator {
         req.socket.destroy();
         return;
       }
-      const text = JSON.stringify(result ?? {});
+      const xml = prefix === STS;
+      const text = xml ? String(result) : JSON.stringify(result ?? {});
       res.writeHead(200, {
-        "Content-Type": "application/x-amz-json-1.1",
+        "Content-Type": xml ? "text/xml" : "application/x-amz-json-1.1",
         "x-amzn-RequestId": randomUUID(),
         "Content-Length": Buffer.byteLength(text),
       });
@@ -422,6 +478,16 @@ export class AwsEmulator {
 
   private sendError(res: http.ServerResponse, e: AwsError): void {
     const text = JSON.stringify({ __type: e.type, message: e.message });
+    if (res.req.headers["x-amz-target"] === undefined) {
+      // awsQuery error document.
+      const xml = `<ErrorResponse><Error><Type>Sender</Type><Code>${e.type}</Code><Message>${e.message}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
+      res.writeHead(e.status, {
+        "Content-Type": "text/xml",
+        "Content-Length": Buffer.byteLength(xml),
+      });
+      res.end(xml);
+      return;
+    }
     res.writeHead(e.status, {
       "Content-Type": "application/x-amz-json-1.1",
       "x-amzn-ErrorType": e.type,
@@ -442,6 +508,23 @@ export class AwsEmulator {
     this.route(`${CODEBUILD}.BatchGetBuilds`, (b) => this.batchGetBuilds(b));
     this.route(`${CODEBUILD}.ListBuildsForProject`, (b) => this.listBuildsForProject(b));
     this.route(`${CODEBUILD}.StopBuild`, (b) => this.stopBuild(b));
+    this.route(`${STS}.AssumeRole`, (b) => this.assumeRole(b));
+  }
+
+  private assumeRole(body: RequestBody): string {
+    const roleArn = String(body.RoleArn ?? "");
+    const session = String(body.RoleSessionName ?? "");
+    if (!/^arn:aws:iam::\d{12}:role\/.+$/.test(roleArn) || session === "") {
+      throw new AwsError("ValidationError", "RoleArn and RoleSessionName are required");
+    }
+    const expiration = new Date(Date.now() + 3600_000).toISOString();
+    const role = roleArn.split("/").pop();
+    return [
+      '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>',
+      `<Credentials><AccessKeyId>${this.roleAccessKeyId(roleArn)}</AccessKeyId><SecretAccessKey>emulator-role-secret</SecretAccessKey><SessionToken>emulator-session-token</SessionToken><Expiration>${expiration}</Expiration></Credentials>`,
+      `<AssumedRoleUser><AssumedRoleId>AROAEMULATOR:${session}</AssumedRoleId><Arn>arn:aws:sts::${roleArn.split(":")[4]}:assumed-role/${role}/${session}</Arn></AssumedRoleUser>`,
+      `</AssumeRoleResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+    ].join("");
   }
 
   private repo(body: RequestBody): Map<string, string> {
@@ -581,7 +664,17 @@ export class AwsEmulator {
     return { imageDetails };
   }
 
+  // ECR: "You can remove a tag from an image by specifying the image's tag in your request. When
+  // you remove the last tag from an image, the image is deleted from your repository." By digest,
+  // the image goes with all its tags.
   private batchDeleteImage(body: RequestBody) {
+    const count = (body.imageIds ?? []).length;
+    if (count < 1 || count > 100) {
+      throw new AwsError(
+        "InvalidParameterException",
+        "1 validation error detected: Value at 'imageIds' failed to satisfy constraint: Member must have length between 1 and 100",
+      );
+    }
     const repo = this.repo(body);
     const imageIds: ImageId[] = [];
     const failures: ImageFailure[] = [];
@@ -651,6 +744,20 @@ export class AwsEmulator {
         };
       }
     }
+    const running = this.builds(projectName).filter((b) => b.status === "IN_PROGRESS").length;
+    if (script.concurrentBuildLimit !== undefined && running >= script.concurrentBuildLimit) {
+      throw new AwsError(
+        "AccountLimitExceededException",
+        `Build concurrent limit of ${script.concurrentBuildLimit} reached for project ${projectName}`,
+      );
+    }
+    if (this.accountQueueFull > 0) {
+      this.accountQueueFull--;
+      throw new AwsError(
+        "AccountLimitExceededException",
+        "Cannot have more than 1 builds in queue for the account",
+      );
+    }
     const overrides = (body.environmentVariablesOverride ?? []).map((v) => ({
       name: v.name,
       value: v.value,
@@ -666,7 +773,10 @@ export class AwsEmulator {
     if (body.idempotencyToken) {
       this.tokens.set(body.idempotencyToken, { buildId: build.id, params });
     }
-    return { build: this.describeBuild(build) };
+    // Like CodeBuild, StartBuild answers before the build has a log group and stream.
+    const described = this.describeBuild(build);
+    const deepLink = `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#logEvent:group=null;stream=null`;
+    return { build: { ...described, logs: { deepLink } } };
   }
 
   private advance(build: EmulatedBuild): void {

@@ -62,15 +62,7 @@ function outputsFor(
     case "pulumi-nodejs:dynamic:Resource": {
       // ModelImage: the provider would find or build the image; the digest here is derived from
       // repository and tag so each image gets its own.
-      const host = `${String(inputs.registryId)}.dkr.ecr.${String(inputs.region)}.amazonaws.com`;
-      const digest = mockDigest(String(inputs.repositoryName), String(inputs.tag));
-      return {
-        imageDigest: digest,
-        registryHost: host,
-        imageUri: `${host}/${String(inputs.repositoryName)}:${String(inputs.tag)}`,
-        digestUri: `${host}/${String(inputs.repositoryName)}@${digest}`,
-        built: true,
-      };
+      return { imageDigest: mockDigest(String(inputs.repositoryName), String(inputs.tag)) };
     }
     case "docker-build:index:Image": {
       const ref = String((inputs.tags as string[])[0]);
