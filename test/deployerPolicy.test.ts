@@ -204,12 +204,9 @@ const NEEDS: Record<string, (r: Recorded) => Omit<Need, "by">[]> = {
       action,
       resource: kmsKeyArn(r.name.replace(/-policy$/, "-key")),
     })),
-  // ModelImage (components/modelImage.ts): the tag lookup, the build, and the dev opt-in delete.
+  // ModelImage (components/modelImage/): the tag lookup and the build; it never deletes an image.
   "pulumi-nodejs:dynamic:Resource": (r) => [
-    ...["ecr:BatchGetImage", "ecr:BatchDeleteImage"].map((action) => ({
-      action,
-      resource: repoArn(str(r, "repositoryName")),
-    })),
+    { action: "ecr:BatchGetImage", resource: repoArn(str(r, "repositoryName")) },
     ...["codebuild:StartBuild", "codebuild:BatchGetBuilds", "codebuild:ListBuildsForProject"].map(
       (action) => ({ action, resource: arn("codebuild", `project/${str(r, "projectName")}`) }),
     ),
