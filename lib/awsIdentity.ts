@@ -114,6 +114,30 @@ export function identityInputs(identity: AwsIdentity): AwsIdentity {
   return out;
 }
 
+/**
+ * The part of @aws-sdk/client-sts used here. The package is loaded by name only when a role is
+ * configured, so stacks without one (and `plan`'s start-up) never load STS.
+ */
+interface StsModule {
+  STSClient: new (config: object) => {
+    send(command: unknown): Promise<{
+      Credentials?: {
+        AccessKeyId?: string;
+        SecretAccessKey?: string;
+        SessionToken?: string;
+        Expiration?: Date;
+      };
+    }>;
+    destroy(): void;
+  };
+  AssumeRoleCommand: new (input: {
+    RoleArn: string;
+    RoleSessionName: string;
+    ExternalId?: string;
+  }) => unknown;
+}
+const STS_PACKAGE = "@aws-sdk/client-sts";
+
 /** Temporary credentials as the SDK wants them. */
 interface Credentials {
   accessKeyId: string;
@@ -143,7 +167,7 @@ export function awsClientIdentity(
     if (cached && (!cached.expiration || cached.expiration.getTime() - Date.now() > 300_000)) {
       return cached;
     }
-    const sts = await import("@aws-sdk/client-sts");
+    const sts = (await import(STS_PACKAGE)) as StsModule;
     const client = new sts.STSClient({ region, ...base });
     try {
       const out = await client.send(
