@@ -237,6 +237,8 @@ async function select(
     target = { kind: "ecr", region, ...(flags.account ? { registryId: flags.account } : {}) };
   }
   if (target.kind === "ecr") {
+    // Look up as the stack's aws provider would act: its aws:profile / aws:assumeRoles.
+    target = { ...target, identity: stackFile.awsIdentity };
     // The SDK's node-version notice would land in the middle of the CLI's own stderr; package.json's
     // engines field is where the supported node version is stated.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";

@@ -3,6 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { isMap, isPair, isScalar, isSeq } from "yaml";
+import { type AwsIdentity, identityFromAwsConfig } from "./awsIdentity";
 import type { Diagnostic } from "./diagnostics";
 import { positionAt, readYaml } from "./manifest/yamlSource";
 import { type StackSettings } from "./settings";
@@ -12,6 +13,8 @@ export interface StackFile {
   settings: StackSettings;
   /** `aws:region`, when the stack sets it. */
   region?: string;
+  /** `aws:profile` and `aws:assumeRoles` (or `aws:assumeRole`): the identity `plan` uses for ECR. */
+  awsIdentity: AwsIdentity;
   file: string;
   diagnostics: Diagnostic[];
   /**
@@ -91,5 +94,19 @@ export function readStackFile(projectDir: string, stack: string, cwd = process.c
       message: p.message,
     });
   }
-  return { settings, region, file: shown, diagnostics, environments, entries, positions };
+  const identity = identityFromAwsConfig((k) => entries.find((e) => e.key === `aws:${k}`)?.value);
+  for (const message of identity.problems) {
+    const name = /^aws:(\w+)/.exec(message)?.[1] ?? "";
+    diagnostics.push({ file: shown, ...(positions.get(name) ?? { line: 1, col: 1 }), message });
+  }
+  return {
+    settings,
+    region,
+    awsIdentity: identity.identity,
+    file: shown,
+    diagnostics,
+    environments,
+    entries,
+    positions,
+  };
 }

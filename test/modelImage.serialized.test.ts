@@ -124,14 +124,14 @@ describe("ModelImage serialized like Pulumi does", function () {
   it("outside the project it fails saying where to run it", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "elsewhere-"));
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
-    const script = `require('require-from-string')(require('node:fs').readFileSync(${JSON.stringify(path.join(dir, "p.js"))}, 'utf8')).handler().create({}).catch((e) => { console.error(e.message); process.exit(2); })`;
+    const script = `const p = require('require-from-string')(require('node:fs').readFileSync(${JSON.stringify(path.join(dir, "p.js"))}, 'utf8')).handler(); Promise.resolve().then(() => p.create({})).catch((e) => { console.error(e.message); process.exit(2); })`;
     fs.writeFileSync(path.join(dir, "p.js"), serialized);
     const r = spawnSync(process.execPath, ["-e", script], { cwd: dir, encoding: "utf8" });
     fs.rmSync(dir, { recursive: true, force: true });
     assert.equal(r.status, 2);
     assert.match(
       r.stderr,
-      /^ModelImage: run pulumi in the model-images project, after npm install \(Error: Cannot find module/,
+      /^ModelImage: run pulumi in the model-images project, after npm install: Error: Cannot find module '.*\/components\/modelImage\/handlers'$/m,
     );
   });
 

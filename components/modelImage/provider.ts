@@ -30,27 +30,17 @@ function load(): typeof Handlers {
     }
     return require(require("node:path").resolve(HANDLERS));
   } catch (e) {
-    throw new Error(`ModelImage: run pulumi in the model-images project, after npm install (${e})`);
+    throw new Error(`ModelImage: run pulumi in the model-images project, after npm install: ${e}`);
   }
   /* eslint-enable @typescript-eslint/no-require-imports */
 }
 
 export const modelImageProvider: pulumi.dynamic.ResourceProvider = {
-  async check(olds, news) {
-    return load().check(olds, news);
-  },
-  async diff(id, olds, news) {
-    return load().diff(id, olds, news);
-  },
-  async create(inputs) {
-    return load().create(inputs);
-  },
-  async read(id, props) {
-    return load().read(id, props);
-  },
-  async update(id, olds, news) {
-    return load().update(id, olds, news);
-  },
+  check: (olds, news) => load().check(olds, news),
+  diff: (id, olds, news) => load().diff(id, olds, news),
+  create: (inputs) => load().create(inputs),
+  read: (id, props) => load().read(id, props),
+  update: (id, olds, news) => load().update(id, olds, news),
   // No delete: the provider never deletes an image, not on replace, not on destroy (the host
   // skips a provider without one). The engine creates a replacement before it deletes the old
   // resource, so a delete cannot tell a tag bump (the old image still pinned by InferenceServices)

@@ -51,6 +51,7 @@ export async function resolveRegistryHost(
     retries: opts.retries,
     timeoutMs: opts.timeoutMs,
     signal: opts.signal,
+    identity: target.identity,
   });
   return ecrRegistryHost(await checker.registryAccount(), target.region);
 }
@@ -106,6 +107,7 @@ export async function checkImages(
       retries: opts.retries,
       timeoutMs: opts.timeoutMs,
       signal: opts.signal,
+      identity: target.identity,
     });
     const byRepo = new Map<string, { tags: string[]; count: number }[]>();
     for (const ref of uniqueRefs(wanted)) {

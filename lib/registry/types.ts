@@ -1,5 +1,6 @@
 // The registry-check vocabulary shared by the distribution client, the ECR checker, `plan` and `kserve`.
 
+import type { AwsIdentity } from "../awsIdentity";
 import type { ImageSpec } from "../manifest";
 
 /** Where the images live: any OCI registry through the Distribution API, or Amazon ECR through its API. */
@@ -28,6 +29,8 @@ export interface EcrTarget {
   region: string;
   /** The account that owns the registry; without it ECR uses the caller's account. */
   registryId?: string;
+  /** The stack's AWS identity (aws:profile, aws:assumeRoles); default: the standard chain. */
+  identity?: AwsIdentity;
 }
 
 export type ImageStatus = "present" | "missing" | "skipped";
