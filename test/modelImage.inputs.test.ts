@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import type { ModelImageInputs, ModelImageOutputs } from "../components/modelImage";
 import { validateInputs } from "../components/modelImage/inputs";
 import { diffInputs } from "../components/modelImage/rules";
-import { ACCOUNT, DIGEST, inputs, p, PROJECT, REPO } from "./support/modelImage";
+import { ACCOUNT, DIGEST, inputs, p } from "./support/modelImage";
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
@@ -162,7 +162,5 @@ describe("ModelImage diff", () => {
       news() as unknown as ModelImageInputs,
     );
     assert.equal(r.changes, false);
-    assert.equal(PROJECT, inputs().projectName);
-    assert.equal(REPO, inputs().repositoryName);
   });
 });

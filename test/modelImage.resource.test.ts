@@ -31,27 +31,7 @@ describe("ModelImage resource under setMocks", () => {
   it("registers one dynamic resource with the expected inputs, the identity names and no token", async () => {
     process.env.HUGGING_FACE_HUB_TOKEN = "hf_should_never_appear";
     try {
-      const img = new ModelImage("llama-cpu", {
-        region: "us-east-1",
-        registryId: ACCOUNT,
-        repositoryName: pulumi.output(REPO),
-        tag: "1.0",
-        projectName: PROJECT,
-        sourceVersion: "v1",
-        environment: { HF_HUB_ENABLE_HF_TRANSFER: "1" },
-        timeoutMinutes: 270,
-        pollIntervalSeconds: 15,
-        rebuildOnChange: false,
-        profile: "ci",
-      });
-      assert.equal(await unwrap(img.imageDigest), DIGEST);
-      assert.equal(recorded.length, 1);
-      const [r] = recorded;
-      assert.equal(r.type, "pulumi-nodejs:dynamic:Resource");
-      assert.equal(r.name, "llama-cpu");
-      const { __provider, ...rest } = r.inputs;
-      assert.equal(typeof __provider, "string");
-      assert.deepEqual(rest, {
+      const args = {
         region: "us-east-1",
         registryId: ACCOUNT,
         repositoryName: REPO,
@@ -63,7 +43,16 @@ describe("ModelImage resource under setMocks", () => {
         pollIntervalSeconds: 15,
         rebuildOnChange: false,
         profile: "ci",
-      });
+      };
+      const img = new ModelImage("llama-cpu", { ...args, repositoryName: pulumi.output(REPO) });
+      assert.equal(await unwrap(img.imageDigest), DIGEST);
+      assert.equal(recorded.length, 1);
+      const [r] = recorded;
+      assert.equal(r.type, "pulumi-nodejs:dynamic:Resource");
+      assert.equal(r.name, "llama-cpu");
+      const { __provider, ...rest } = r.inputs;
+      assert.equal(typeof __provider, "string");
+      assert.deepEqual(rest, args, "the inputs as given, Outputs resolved");
       assert.ok(!JSON.stringify(r.inputs).includes("hf_should_never_appear"));
     } finally {
       delete process.env.HUGGING_FACE_HUB_TOKEN;

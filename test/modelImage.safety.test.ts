@@ -1,17 +1,9 @@
 // ModelImage on a real account: it never deletes an image, adopts only a build of exactly its inputs, and waits out full build queues.
 import * as assert from "node:assert/strict";
-import type { ModelImageOutputs } from "../components/modelImage";
-import { modelImageProvider } from "../components/modelImage";
-import {
-  DIGEST,
-  inputs,
-  p,
-  printed,
-  PROJECT,
-  REPO,
-  rejection,
-  useEmulator,
-} from "./support/modelImage";
+import { type ModelImageOutputs, modelImageProvider } from "../components/modelImage";
+import * as fx from "./support/modelImage";
+
+const { DIGEST, inputs, p, printed, PROJECT, REPO, rejection } = fx;
 
 /** What pulumi-resource-pulumi-nodejs does for Delete: `if (provider.delete) await provider.delete(id, props)`. */
 async function hostDelete(provider: object, id: string, props: unknown): Promise<void> {
@@ -22,7 +14,7 @@ async function hostDelete(provider: object, id: string, props: unknown): Promise
 }
 
 describe("ModelImage safety rules against the emulator", function () {
-  const emulator = useEmulator();
+  const emulator = fx.useEmulator();
 
   describe("never deletes an image", () => {
     it("has no delete: a tag bump (create the replacement, then delete the old) keeps the old image", async () => {
