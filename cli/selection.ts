@@ -111,6 +111,7 @@ async function registryTarget(
   flags: SelectionFlags,
   source: string,
   env: NodeJS.ProcessEnv,
+  signal: AbortSignal,
 ): Promise<RegistryTarget> {
   if (!REGISTRY_HOST_PATTERN.test(host)) {
     throw new UsageError(
@@ -128,7 +129,7 @@ async function registryTarget(
   if ((env.REGISTRY_USERNAME === undefined) !== (env.REGISTRY_PASSWORD === undefined)) {
     throw new UsageError("set both REGISTRY_USERNAME and REGISTRY_PASSWORD, or neither");
   }
-  const credentials = await findCredentials(host, env);
+  const credentials = await findCredentials(host, env, signal);
   return {
     kind: "distribution",
     host,
@@ -191,7 +192,7 @@ async function select(
   limits: Selection["limits"],
 ): Promise<Selection | number> {
   const stack = flags.stack ?? "dev";
-  const stackFile = await loadStack(stack, io);
+  const stackFile = await loadStack(stack, io, limits.signal);
   if (stackFile.diagnostics.length > 0) {
     writeProblems(stackFile.diagnostics, io.err);
     return EXIT.failed;
@@ -214,7 +215,7 @@ async function select(
   let target: RegistryTarget;
   let stackRegistry = true;
   if (flags.registry !== undefined) {
-    target = await registryTarget(flags.registry, flags, "--registry", io.env);
+    target = await registryTarget(flags.registry, flags, "--registry", io.env, limits.signal);
     stackRegistry = false;
   } else if (settings.registry !== "") {
     target = await registryTarget(
@@ -222,6 +223,7 @@ async function select(
       flags,
       `registry setting of stack '${stack}'`,
       io.env,
+      limits.signal,
     );
   } else {
     if (flags.insecure) {

@@ -5,6 +5,7 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Diagnostic } from "../lib/diagnostics";
+import { abortReason } from "../lib/registry/http";
 import { type ConfigEntry, settingsFromConfig } from "../lib/stackConfig";
 import { listStacks, readStackFile, type StackFile } from "../lib/stackFile";
 import { findProjectDir, type Io, PROJECT_DIR, UsageError } from "./args";
@@ -53,17 +54,25 @@ export function configEntriesFromJson(text: string): ConfigEntry[] {
   }));
 }
 
-function runPulumiConfig(exe: string, stack: string, dir: string, env: NodeJS.ProcessEnv) {
+function runPulumiConfig(
+  exe: string,
+  stack: string,
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
+) {
   return new Promise<{ ok: true; text: string } | { ok: false; why: string }>((resolve) => {
     execFile(
       exe,
       ["config", "--json", "--stack", stack],
-      { cwd: dir, env, timeout: PULUMI_CONFIG_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
+      { cwd: dir, env, timeout: PULUMI_CONFIG_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, signal },
       (error, stdout, stderr) => {
         if (error) {
-          const why = error.killed
-            ? `no answer within ${PULUMI_CONFIG_TIMEOUT_MS / 1000} s`
-            : (stderr || stdout).trim().split("\n")[0] || `exit ${String(error.code)}`;
+          const why = signal?.aborted
+            ? `no answer within ${abortReason(signal)}`
+            : error.killed
+              ? `no answer within ${PULUMI_CONFIG_TIMEOUT_MS / 1000} s`
+              : (stderr || stdout).trim().split("\n")[0] || `exit ${String(error.code)}`;
           resolve({ ok: false, why });
         } else {
           resolve({ ok: true, text: stdout });
@@ -78,7 +87,12 @@ function runPulumiConfig(exe: string, stack: string, dir: string, env: NodeJS.Pr
  * imports ESC environments is read through `pulumi config` (which resolves them), or refused
  * without the Pulumi CLI: its file alone would silently give defaults for what ESC sets.
  */
-export async function loadStack(stack: string, io: Pick<Io, "cwd" | "env">): Promise<StackFile> {
+export async function loadStack(
+  stack: string,
+  io: Pick<Io, "cwd" | "env">,
+  /** The command's deadline (--timeout), which `pulumi config` must finish within too. */
+  signal?: AbortSignal,
+): Promise<StackFile> {
   const dir = projectDir(io);
   const stacks = listStacks(dir);
   if (!stacks.includes(stack)) {
@@ -102,7 +116,7 @@ export async function loadStack(stack: string, io: Pick<Io, "cwd" | "env">): Pro
       `stack '${stack}' takes configuration from the Pulumi ESC environment${fromFile.environments.length === 1 ? "" : "s"} ${names}, which only the Pulumi CLI can resolve, and 'pulumi' is not on PATH: install it and log in (pulumi login), or run with a stack file that holds the settings itself`,
     );
   }
-  const answer = await runPulumiConfig(exe, stack, dir, io.env);
+  const answer = await runPulumiConfig(exe, stack, dir, io.env, signal);
   if (!answer.ok) {
     return problem(
       `stack '${stack}' takes configuration from ESC (${names}), but 'pulumi config --json --stack ${stack}' failed: ${answer.why}; check 'pulumi login' and access to the environments`,

@@ -106,7 +106,7 @@ describe("the CLI reads a stack's real configuration", function () {
     // A fake Pulumi CLI: records its arguments and directory, prints what $FAKE_PULUMI_JSON holds.
     fs.writeFileSync(
       path.join(bin, "pulumi"),
-      `#!/bin/sh\necho "$PWD $*" >> "${calls}"\nif [ -n "$FAKE_PULUMI_FAIL" ]; then echo "$FAKE_PULUMI_FAIL" >&2; exit 255; fi\ncat "$FAKE_PULUMI_JSON"\n`,
+      `#!/bin/sh\necho "$PWD $*" >> "${calls}"\nif [ -n "$FAKE_PULUMI_FAIL" ]; then echo "$FAKE_PULUMI_FAIL" >&2; exit 255; fi\nif [ -n "$FAKE_PULUMI_HANG" ]; then exec sleep 30; fi\ncat "$FAKE_PULUMI_JSON"\n`,
       { mode: 0o755 },
     );
   });
@@ -220,6 +220,20 @@ describe("the CLI reads a stack's real configuration", function () {
       failed.err,
       "Pulumi.esc.yaml:1:1: stack 'esc' takes configuration from ESC (team/dev), but 'pulumi config --json --stack esc' failed: error: no stack named 'esc' found; check 'pulumi login' and access to the environments\n",
     );
+  });
+
+  it("a pulumi that never answers is bounded by --timeout", async () => {
+    stackFile("esc", "environment:\n  - team/dev\n");
+    const started = Date.now();
+    const r = await run(["plan", "--stack", "esc", "--registry", "127.0.0.1:1", "--timeout", "1"], {
+      FAKE_PULUMI_HANG: "1",
+    });
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.err,
+      "Pulumi.esc.yaml:1:1: stack 'esc' takes configuration from ESC (team/dev), but 'pulumi config --json --stack esc' failed: no answer within the 1 s --timeout; check 'pulumi login' and access to the environments\n",
+    );
+    assert.ok(Date.now() - started < 5000, `${Date.now() - started} ms`);
   });
 });
 

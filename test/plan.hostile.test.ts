@@ -386,6 +386,7 @@ describe("plan and kserve against hostile servers", function () {
         `#!/bin/sh
 read server
 echo "$1 $server" >> "${helperLog}"
+if [ -n "$FAKE_HELPER_HANG" ]; then exec sleep 30; fi
 case "$server" in
   127.0.0.1:*) echo '{"ServerURL":"'"$server"'","Username":"helper-user","Secret":"helper-pw"}' ;;
   *) echo "credentials not found in native keychain"; exit 1 ;;
@@ -488,6 +489,21 @@ esac
       const broken = await run(["plan", "--registry", "127.0.0.1:1"]);
       assert.equal(broken.code, 1);
       assert.match(broken.err, /config\.json is not valid JSON; fix or remove it/);
+    });
+
+    it("a credential helper that never answers is bounded by --timeout", async () => {
+      writeDocker({ credHelpers: { "127.0.0.1:1": "fake" } });
+      const started = Date.now();
+      const r = await run(
+        ["plan", "--registry", "127.0.0.1:1", "--timeout", "1"],
+        withHelper({ FAKE_HELPER_HANG: "1" }),
+      );
+      assert.equal(r.code, 1);
+      assert.match(
+        r.err,
+        /^error: docker-credential-fake get did not answer for 127\.0\.0\.1:1 within the 1 s --timeout \(.*config\.json \(credHelpers: fake\)\)\n$/,
+      );
+      assert.ok(Date.now() - started < 5000, `${Date.now() - started} ms`);
     });
 
     it("config keys name hosts the way docker writes them", () => {

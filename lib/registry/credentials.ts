@@ -11,7 +11,16 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { abortReason } from "./http";
 import { RegistryError, type RegistryCredentials } from "./types";
+
+/** How long a credential helper may take (it may unlock a keychain). */
+const HELPER_TIMEOUT_MS = 10_000;
+
+interface Limits {
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
 
 interface AuthEntry {
   auth?: string;
@@ -102,56 +111,68 @@ function runHelper(
   host: string,
   source: string,
   env: NodeJS.ProcessEnv,
-  timeoutMs: number,
+  limits: Limits,
 ): Promise<RegistryCredentials | undefined> {
+  const { timeoutMs, signal } = limits;
   const exe = `docker-credential-${helper}`;
   const server = normalizeKey(host) === "docker.io" ? "https://index.docker.io/v1/" : host;
   return new Promise((resolve, reject) => {
-    const child = execFile(exe, ["get"], { env, timeout: timeoutMs }, (error, stdout, stderr) => {
-      if (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === "ENOENT") {
-          reject(
-            new RegistryError(
-              `${source} names the credential helper '${helper}', but ${exe} is not on PATH; install it or remove it from ${source}`,
-            ),
-          );
-        } else if (/credentials not found/i.test(stdout + stderr)) {
-          resolve(undefined);
-        } else if (error.killed) {
-          reject(
-            new RegistryError(
-              `${exe} get did not answer for ${host} within ${timeoutMs / 1000} s (${source})`,
-            ),
-          );
-        } else {
-          reject(
-            new RegistryError(
-              `${exe} get failed for ${host} (${source}): ${(stderr || stdout).trim().split("\n")[0] || `exit ${code}`}`,
-            ),
-          );
+    const child = execFile(
+      exe,
+      ["get"],
+      { env, timeout: timeoutMs, signal },
+      (error, stdout, stderr) => {
+        if (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (signal?.aborted) {
+            reject(
+              new RegistryError(
+                `${exe} get did not answer for ${host} within ${abortReason(signal)} (${source})`,
+              ),
+            );
+          } else if (code === "ENOENT") {
+            reject(
+              new RegistryError(
+                `${source} names the credential helper '${helper}', but ${exe} is not on PATH; install it or remove it from ${source}`,
+              ),
+            );
+          } else if (/credentials not found/i.test(stdout + stderr)) {
+            resolve(undefined);
+          } else if (error.killed) {
+            reject(
+              new RegistryError(
+                `${exe} get did not answer for ${host} within ${timeoutMs / 1000} s (${source})`,
+              ),
+            );
+          } else {
+            reject(
+              new RegistryError(
+                `${exe} get failed for ${host} (${source}): ${(stderr || stdout).trim().split("\n")[0] || `exit ${code}`}`,
+              ),
+            );
+          }
+          return;
         }
-        return;
-      }
-      let answer: { Username?: string; Secret?: string };
-      try {
-        answer = JSON.parse(stdout);
-      } catch {
-        reject(new RegistryError(`${exe} get did not print JSON for ${host} (${source})`));
-        return;
-      }
-      if (answer.Username === "<token>") {
-        reject(
-          new RegistryError(
-            `${exe} holds an identity token for ${host}, which this CLI cannot exchange; set REGISTRY_USERNAME and REGISTRY_PASSWORD instead`,
-          ),
-        );
-      } else if (answer.Username && answer.Secret) {
-        resolve({ username: answer.Username, password: answer.Secret, source });
-      } else {
-        resolve(undefined);
-      }
-    });
+        let answer: { Username?: string; Secret?: string };
+        try {
+          answer = JSON.parse(stdout);
+        } catch {
+          reject(new RegistryError(`${exe} get did not print JSON for ${host} (${source})`));
+          return;
+        }
+        if (answer.Username === "<token>") {
+          reject(
+            new RegistryError(
+              `${exe} holds an identity token for ${host}, which this CLI cannot exchange; set REGISTRY_USERNAME and REGISTRY_PASSWORD instead`,
+            ),
+          );
+        } else if (answer.Username && answer.Secret) {
+          resolve({ username: answer.Username, password: answer.Secret, source });
+        } else {
+          resolve(undefined);
+        }
+      },
+    );
     child.stdin?.end(server + "\n");
   });
 }
@@ -175,7 +196,7 @@ async function fromFile(
   file: string,
   host: string,
   env: NodeJS.ProcessEnv,
-  timeoutMs: number,
+  limits: Limits,
 ): Promise<RegistryCredentials | undefined> {
   const config = readAuthFile(file);
   if (!config) {
@@ -184,7 +205,7 @@ async function fromFile(
   const name = shown(file, env);
   const helper = lookup(config.credHelpers, host);
   if (helper) {
-    return runHelper(helper, host, `${name} (credHelpers: ${helper})`, env, timeoutMs);
+    return runHelper(helper, host, `${name} (credHelpers: ${helper})`, env, limits);
   }
   if (config.credsStore) {
     const stored = await runHelper(
@@ -192,7 +213,7 @@ async function fromFile(
       host,
       `${name} (credsStore: ${config.credsStore})`,
       env,
-      timeoutMs,
+      limits,
     );
     if (stored) {
       return stored;
@@ -209,8 +230,10 @@ async function fromFile(
 export async function findCredentials(
   host: string,
   env: NodeJS.ProcessEnv,
-  timeoutMs = 10_000,
+  /** The command's deadline; a helper also gets at most 10 s of its own. */
+  signal?: AbortSignal,
 ): Promise<RegistryCredentials | undefined> {
+  const limits: Limits = { timeoutMs: HELPER_TIMEOUT_MS, signal };
   const { REGISTRY_USERNAME: username, REGISTRY_PASSWORD: password } = env;
   if ((username === undefined) !== (password === undefined)) {
     throw new RegistryError("set both REGISTRY_USERNAME and REGISTRY_PASSWORD, or neither");
@@ -219,10 +242,10 @@ export async function findCredentials(
     return { username, password, source: "REGISTRY_USERNAME/REGISTRY_PASSWORD" };
   }
   if (env.REGISTRY_AUTH_FILE) {
-    const found = await fromFile(env.REGISTRY_AUTH_FILE, host, env, timeoutMs);
+    const found = await fromFile(env.REGISTRY_AUTH_FILE, host, env, limits);
     if (found) {
       return found;
     }
   }
-  return fromFile(dockerConfigPath(env), host, env, timeoutMs);
+  return fromFile(dockerConfigPath(env), host, env, limits);
 }
