@@ -65,7 +65,7 @@ export class ModelCatalog extends pulumi.ComponentResource {
   readonly modelUris: pulumi.Output<Record<string, string>>;
   /** image name -> `oci://<registry>/<repo>@sha256:…`, from the built or adopted image. */
   readonly modelDigestUris: pulumi.Output<Record<string, string>>;
-  /** image name -> InferenceService YAML (digest-pinned; `hf://` for downloadAtRuntime images). */
+  /** image name -> KServe YAML of the stack's kserveKinds (digest-pinned; `hf://` for downloadAtRuntime images). */
   readonly kserveManifests: pulumi.Output<Record<string, string>>;
   /** model -> repository URL. */
   readonly repositoryUrls: pulumi.Output<Record<string, string>>;
@@ -278,7 +278,7 @@ export class ModelCatalog extends pulumi.ComponentResource {
       Object.fromEntries(Object.entries(results).map(([n, r]) => [n, r.digestUri])),
     );
     this.kserveManifests = this.modelDigestUris.apply((digests) =>
-      renderManifests(args.images, digests, this),
+      renderManifests(args.images, digests, s, this),
     );
     this.replicaModelUris = pulumi
       .all([identity?.accountId ?? "", this.modelDigestUris])
@@ -408,14 +408,20 @@ function ecrAuth(parent: pulumi.Resource, registry: pulumi.Output<string>): Regi
 }
 
 /**
- * The same InferenceService documents `npm run kserve -- --pin-digest` prints. An image KServe
- * cannot name (a model name starting with a digit) gets a warning instead of failing the update.
+ * The same documents `npm run kserve -- --pin-digest --stack <stack>` prints: the stack's
+ * kserveKinds in its kserveNamespace. An image KServe cannot name (a model name starting with a
+ * digit) gets a warning instead of failing the update.
  */
 function renderManifests(
   images: readonly ImageSpec[],
   digestUris: Record<string, string>,
+  settings: Pick<StackSettings, "kserveKinds" | "kserveNamespace">,
   parent: pulumi.Resource,
 ): Record<string, string> {
+  const options = {
+    kinds: settings.kserveKinds,
+    namespace: settings.kserveNamespace === "" ? undefined : settings.kserveNamespace,
+  };
   const out: Record<string, string> = {};
   for (const image of images) {
     const uri = image.skipped ? undefined : digestUris[image.name];
@@ -423,7 +429,7 @@ function renderManifests(
       continue;
     }
     try {
-      out[image.name] = toYaml(renderKServe(image, uri, { kinds: ["isvc"] }));
+      out[image.name] = toYaml(renderKServe(image, uri, options));
     } catch (err) {
       pulumi.log.warn(`no KServe manifest for ${image.name}: ${(err as Error).message}`, parent);
     }

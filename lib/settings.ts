@@ -1,6 +1,7 @@
 // Stack settings: every `model-images:*` config key, its type, default and rule, resolved from raw values.
 
-import { ECR_REPOSITORY_MAX, ECR_REPOSITORY_PATTERN } from "./naming";
+import { KSERVE_KINDS, type KServeKind } from "./manifest/serving";
+import { DNS_LABEL_PATTERN, ECR_REPOSITORY_MAX, ECR_REPOSITORY_PATTERN } from "./naming";
 
 export const PROJECT_NAME = "model-images";
 
@@ -38,6 +39,10 @@ export interface StackSettings {
   notifyEmail: string;
   notifyTopicArn: string;
   signing: Signing;
+  /** metadata.namespace of the `kserveManifests` output; empty leaves it to `kubectl apply -n`. */
+  kserveNamespace: string;
+  /** Which KServe documents `kserveManifests` holds per image. */
+  kserveKinds: readonly KServeKind[];
   /** Whether the stack has `huggingface-token` set (its value is never read here). */
   hasHuggingfaceToken: boolean;
 }
@@ -298,6 +303,31 @@ export const SETTINGS: readonly SettingSpec[] = [
       "Sign every pushed image: none, or cosign-kms (cosign with a KMS key only this stack's build roles may use; prod).",
     check: (v: string) =>
       v === "none" || v === "cosign-kms" ? undefined : "must be none or cosign-kms",
+  },
+  {
+    key: "kserveNamespace",
+    kind: "string",
+    default: "",
+    description:
+      "metadata.namespace of the kserveManifests documents; empty leaves it to kubectl apply -n.",
+    check: (v: string) =>
+      v === "" || (DNS_LABEL_PATTERN.test(v) && v.length <= 63)
+        ? undefined
+        : "must be empty or a Kubernetes namespace name (a DNS-1123 label such as models)",
+  },
+  {
+    key: "kserveKinds",
+    kind: "array",
+    // Frozen: every stack without the key shares this one list.
+    default: Object.freeze(["isvc"]),
+    description:
+      "KServe documents kserveManifests holds per image: isvc (InferenceService), llmisvc (LLMInferenceService), or both.",
+    check: (v: string[]) =>
+      v.length > 0 &&
+      v.every((k) => (KSERVE_KINDS as readonly string[]).includes(k)) &&
+      new Set(v).size === v.length
+        ? undefined
+        : `must be a non-empty list of ${KSERVE_KINDS.join(", ")}, each once`,
   },
 ];
 

@@ -210,19 +210,28 @@ const CASES: Case[] = [
     },
   },
   {
-    title: "gated downloadAtRuntime: hf:// pinned to the commit, HF_TOKEN from the secret",
+    title:
+      "gated downloadAtRuntime: hf:// pinned to the commit, the token through a service account, never an env entry",
     image: "llama",
     uri: () => undefined,
-    options: { hfTokenSecret: "my-hf" },
+    options: { hfServiceAccount: "my-hf" },
     check: ([isvc, llm]) => {
       const uri = `hf://meta-llama/Llama-3.1-8B-Instruct:${SHA}`;
       assert.equal(spec(isvc).predictor.model.storageUri, uri);
       assert.equal(spec(llm).model.uri, uri);
-      const env = spec(isvc).predictor.model.env;
-      assert.deepEqual(env, [
-        { name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: "my-hf", key: "HF_TOKEN" } } },
-      ]);
-      assert.deepEqual(spec(llm).template.containers[0].env, env);
+      assert.equal(spec(isvc).predictor.serviceAccountName, "my-hf");
+      assert.equal(spec(llm).template.serviceAccountName, "my-hf");
+      assert.equal(spec(isvc).predictor.model.env, undefined);
+      assert.equal(spec(llm).template.containers[0].env, undefined);
+    },
+  },
+  {
+    title: "gated downloadAtRuntime: the default service account is hf-token",
+    image: "llama",
+    uri: () => undefined,
+    check: ([isvc, llm]) => {
+      assert.equal(spec(isvc).predictor.serviceAccountName, "hf-token");
+      assert.equal(spec(llm).template.serviceAccountName, "hf-token");
     },
   },
   {
@@ -232,6 +241,7 @@ const CASES: Case[] = [
     check: ([isvc]) => {
       assert.equal(spec(isvc).predictor.model.storageUri, "hf://facebook/opt-125m");
       assert.equal(spec(isvc).predictor.model.env, undefined);
+      assert.equal(spec(isvc).predictor.serviceAccountName, undefined);
     },
   },
   {
@@ -339,6 +349,237 @@ describe("kserve renderer", function () {
     assert.equal(hfUri({ source: "a/b", revision: SHA, pinned: true }), `hf://a/b:${SHA}`);
     assert.equal(hfUri({ source: "a/b", revision: "main", pinned: false }), "hf://a/b");
   });
+});
+
+// ---- the serving block ----------------------------------------------------------------------
+
+const SERVED_MANIFEST = `
+models:
+  - name: served
+    source: Qwen/Qwen2.5-7B-Instruct
+    revision: ${SHA}
+    tag: "0.3.0"
+    sizeGB: 16
+    serving:
+      args: ["--max-model-len=8192"]
+      env: {VLLM_USE_V1: "1"}
+      labels: {team: search}
+      annotations: {serving.kserve.io/deploymentMode: RawDeployment}
+      serviceAccountName: models-reader
+    variants:
+      - accelerator: cpu
+        serving: {cpu: "8", memory: 32Gi, minReplicas: 2, maxReplicas: 2}
+      - accelerator: cuda
+        serving:
+          gpus: 2
+          cpu: 6
+          cpuLimit: "12"
+          memory: 48Gi
+          nodeSelector: {node.kubernetes.io/instance-type: g5.12xlarge}
+          tolerations:
+            - {key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}
+            - {key: spot, operator: Equal, value: "true", effect: NoExecute, tolerationSeconds: 60}
+  - name: gatedsa
+    source: meta-llama/Llama-3.1-8B-Instruct
+    revision: ${SHA}
+    tag: "0.1.0"
+    gated: true
+    downloadAtRuntime: true
+    serving: {serviceAccountName: llama-reader}
+  - name: ranged
+    source: org/ranged
+    revision: ${SHA}
+    tag: "0.1.0"
+    serving: {runtime: kserve-huggingfaceserver, minReplicas: 0, maxReplicas: 4}
+`;
+
+function servedImages(): Map<string, ImageSpec> {
+  const result = parseManifest("served.yaml", SERVED_MANIFEST, RULES);
+  assert.deepEqual(result.diagnostics, []);
+  return new Map(result.images.map((i) => [i.name, i]));
+}
+
+/** The shipped catalogue and the program tests' fixture, as the stacks read them. */
+const SHIPPED: [string, string][] = [
+  ["models.yaml", path.resolve(__dirname, "../models.yaml")],
+  ["test/fixtures/catalog.yaml", path.resolve(__dirname, "fixtures/catalog.yaml")],
+];
+
+describe("kserve renderer: the serving block", function () {
+  this.timeout(60_000);
+  const all = servedImages();
+  const rendered: KubeObject[] = [];
+  const render = (name: string, options?: KServeOptions) => {
+    const image = all.get(name)!;
+    const docs = renderKServe(image, tagUri(image), options);
+    rendered.push(...docs);
+    return docs;
+  };
+
+  it("InferenceService: args, env, resources, replicas, placement, service account, labels, annotations", () => {
+    const [isvc] = render("served-cuda", { kinds: ["isvc"] });
+    const p = spec(isvc).predictor;
+    assert.deepEqual(p.model.args, ["--max-model-len=8192"]);
+    assert.deepEqual(p.model.env, [{ name: "VLLM_USE_V1", value: "1" }]);
+    assert.deepEqual(p.model.resources, {
+      requests: { cpu: "6", memory: "48Gi" },
+      limits: { cpu: "12", memory: "48Gi", "nvidia.com/gpu": "2" },
+    });
+    assert.equal(p.model.runtime, undefined);
+    assert.equal(p.minReplicas, undefined);
+    assert.deepEqual(p.nodeSelector, { "node.kubernetes.io/instance-type": "g5.12xlarge" });
+    assert.deepEqual(p.tolerations, [
+      { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" },
+      { key: "spot", operator: "Equal", value: "true", effect: "NoExecute", tolerationSeconds: 60 },
+    ]);
+    assert.equal(p.serviceAccountName, "models-reader");
+    assert.equal(isvc.metadata.labels.team, "search");
+    assert.equal(isvc.metadata.labels["model-images/model"], "served");
+    assert.equal(isvc.metadata.annotations["serving.kserve.io/deploymentMode"], "RawDeployment");
+    assert.equal(isvc.metadata.annotations["model-images/source"], "Qwen/Qwen2.5-7B-Instruct");
+  });
+
+  it("the cpu variant: its own cpu (request = limit), memory and a fixed replica count, no GPU", () => {
+    const [isvc, llm] = render("served");
+    const p = spec(isvc).predictor;
+    assert.deepEqual(p.model.resources, {
+      requests: { cpu: "8", memory: "32Gi" },
+      limits: { cpu: "8", memory: "32Gi" },
+    });
+    assert.equal(p.minReplicas, 2);
+    assert.equal(p.maxReplicas, 2);
+    assert.equal(p.tolerations, undefined);
+    assert.equal(spec(llm).replicas, 2);
+    assert.equal(spec(llm).template.tolerations, undefined);
+  });
+
+  it("LLMInferenceService: the same fields in the pod template; args restate the default config's", () => {
+    const [llm] = render("served-cuda", { kinds: ["llmisvc"] });
+    const t = spec(llm).template;
+    assert.deepEqual(t.containers[0].args, [
+      "--served-model-name",
+      "Qwen/Qwen2.5-7B-Instruct",
+      "--port",
+      "8000",
+      "--max-model-len=8192",
+    ]);
+    assert.deepEqual(t.containers[0].env, [{ name: "VLLM_USE_V1", value: "1" }]);
+    assert.equal(t.containers[0].resources.limits["nvidia.com/gpu"], "2");
+    assert.equal(t.serviceAccountName, "models-reader");
+    assert.deepEqual(t.nodeSelector, { "node.kubernetes.io/instance-type": "g5.12xlarge" });
+    assert.equal(t.tolerations.length, 2);
+    assert.equal(spec(llm).replicas, 1);
+    assert.equal(llm.metadata.labels.team, "search");
+  });
+
+  it("a gated downloadAtRuntime model's own serviceAccountName wins over the default", () => {
+    const [isvc] = render("gatedsa", { kinds: ["isvc"], hfServiceAccount: "other" });
+    assert.equal(spec(isvc).predictor.serviceAccountName, "llama-reader");
+    assert.equal(spec(isvc).predictor.model.env, undefined);
+  });
+
+  it("InferenceService expresses runtime, scale to zero and a replica range", () => {
+    const [isvc] = render("ranged", { kinds: ["isvc"] });
+    assert.equal(spec(isvc).predictor.model.runtime, "kserve-huggingfaceserver");
+    assert.equal(spec(isvc).predictor.minReplicas, 0);
+    assert.equal(spec(isvc).predictor.maxReplicas, 4);
+  });
+
+  it("LLMInferenceService refuses what it cannot express, naming the model, each field and the fix", () => {
+    const image = all.get("ranged")!;
+    assert.throws(
+      () => renderKServe(image, tagUri(image), { kinds: ["llmisvc"] }),
+      (e: Error) => {
+        assert.match(
+          e.message,
+          /^image 'ranged' \(model 'ranged'\) cannot be rendered as LLMInferenceService: /,
+        );
+        assert.match(
+          e.message,
+          /serving\.runtime: runtime 'kserve-huggingfaceserver' cannot be expressed/,
+        );
+        assert.match(
+          e.message,
+          /serving\.maxReplicas: minReplicas 0 to maxReplicas 4 cannot be expressed/,
+        );
+        assert.match(e.message, /serving\.minReplicas: minReplicas 0 cannot be expressed/);
+        assert.match(e.message, /render only isvc/);
+        return true;
+      },
+    );
+  });
+
+  it("without serving, the documents are exactly those rendered before the block existed", () => {
+    const image = images().get("phi-cuda")!;
+    const meta = {
+      name: "phi-cuda",
+      labels: {
+        "app.kubernetes.io/name": "phi-cuda",
+        "app.kubernetes.io/managed-by": "model-images",
+        "model-images/model": "phi",
+        "model-images/accelerator": "cuda",
+        "model-images/tag": "0.1.0-cuda",
+      },
+      annotations: {
+        "model-images/source": "microsoft/Phi-3.5-mini-instruct",
+        "model-images/revision": SHA,
+        "model-images/tag": "0.1.0-cuda",
+      },
+    };
+    const resources = {
+      requests: { cpu: "4", memory: "12Gi" },
+      limits: { cpu: "8", memory: "12Gi", "nvidia.com/gpu": "1" },
+    };
+    const tolerations = [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }];
+    assert.deepEqual(renderKServe(image, "oci://h/r:t"), [
+      {
+        apiVersion: "serving.kserve.io/v1beta1",
+        kind: "InferenceService",
+        metadata: meta,
+        spec: {
+          predictor: {
+            model: { modelFormat: { name: "huggingface" }, storageUri: "oci://h/r:t", resources },
+            tolerations,
+          },
+        },
+      },
+      {
+        apiVersion: "serving.kserve.io/v1alpha2",
+        kind: "LLMInferenceService",
+        metadata: meta,
+        spec: {
+          model: { uri: "oci://h/r:t", name: "microsoft/Phi-3.5-mini-instruct" },
+          replicas: 1,
+          router: { route: {} },
+          template: { containers: [{ name: "main", resources }], tolerations },
+        },
+      },
+    ]);
+  });
+
+  it("every document rendered from a serving block validates against KServe's CRD schemas", function () {
+    requireCrds(this);
+    assert.ok(rendered.length >= 6);
+    assert.deepEqual(crdProblems(rendered), []);
+  });
+
+  for (const [label, file] of SHIPPED) {
+    it(`${label}: every image, both kinds, both LLMInferenceService versions, validates against the CRDs`, function () {
+      requireCrds(this);
+      const result = parseManifest(label, fs.readFileSync(file), {
+        ...RULES,
+        hasHuggingfaceToken: true,
+        kserveKinds: ["isvc", "llmisvc"],
+      });
+      assert.deepEqual(result.diagnostics, []);
+      const docs = result.images.flatMap((i) => [
+        ...renderKServe(i, digestUri(i)),
+        ...renderKServe(i, digestUri(i), { kinds: ["llmisvc"], llmApiVersion: "v1alpha1" }),
+      ]);
+      assert.equal(docs.length, result.images.length * 3);
+      assert.deepEqual(crdProblems(docs), []);
+    });
+  }
 });
 
 // ---- the CLI --------------------------------------------------------------------------------

@@ -495,7 +495,7 @@ const CASES: Case[] = [
         line: 5,
         col: 5,
         match:
-          /^unknown field 'colour'; allowed fields: name, source, revision, tag, description, gated, downloadAtRuntime, sizeGB, include, exclude, variants$/,
+          /^unknown field 'colour'; allowed fields: name, source, revision, tag, description, gated, downloadAtRuntime, sizeGB, include, exclude, variants, serving$/,
       },
     ],
   },
@@ -548,7 +548,7 @@ const CASES: Case[] = [
         line: 7,
         col: 9,
         match:
-          /^unknown field 'gpu'; allowed fields: accelerator, baseImage, computeType, platforms$/,
+          /^unknown field 'gpu'; allowed fields: accelerator, baseImage, computeType, platforms, serving$/,
       },
     ],
   },
@@ -1050,6 +1050,7 @@ describe("manifest expansion into images", () => {
       skipped: false,
       sizeGB: 10,
       description: "a small model",
+      serving: {},
     } satisfies ImageSpec);
   });
 
@@ -1143,4 +1144,436 @@ describe("the shipped models.yaml", () => {
       "a small (<= 2 GB) ungated model to try a new stack with",
     );
   });
+});
+
+// ---- the serving block ---------------------------------------------------------------------
+
+/** The model above with a `serving:` block at line 5; its fields from line 6, key at col 7. */
+const served = (...fields: string[]): string => model("    serving:", ...fields);
+/**
+ * The model with two variants; the cuda variant's `serving:` fields start at line 9 (col 11), or
+ * one line later per model-level field line plus its `serving:` line.
+ */
+const servedVariants = (modelFields: string[], cudaFields: string[]): string =>
+  model(
+    ...(modelFields.length > 0 ? ["    serving:", ...modelFields] : []),
+    "    variants:",
+    "      - accelerator: cpu",
+    "      - accelerator: cuda",
+    ...(cudaFields.length > 0 ? ["        serving:", ...cudaFields] : []),
+  );
+const BOTH_KINDS = rules({ kserveKinds: ["isvc", "llmisvc"] });
+const TOKEN_LIKE = "hf_" + "a1B2c3D4".repeat(5);
+
+const SERVING_CASES: Case[] = [
+  {
+    name: "serving: not a mapping",
+    yaml: model("    serving: big"),
+    expect: [{ line: 5, col: 14, match: /^serving must be a mapping such as \{args:/ }],
+  },
+  {
+    name: "serving: unknown key, listing the serving fields",
+    yaml: served("      replicas: 2"),
+    expect: [
+      {
+        line: 6,
+        col: 7,
+        match:
+          /^unknown field 'replicas'; allowed fields: runtime, args, env, gpus, cpu, cpuLimit, memory, minReplicas, maxReplicas, nodeSelector, tolerations, serviceAccountName, labels, annotations$/,
+      },
+    ],
+  },
+  {
+    name: "cpu: not a quantity",
+    yaml: served("      cpu: four"),
+    expect: [
+      { line: 6, col: 12, match: /^cpu "four" is not a positive Kubernetes quantity: write e.g./ },
+    ],
+  },
+  {
+    name: "cpu: zero",
+    yaml: served('      cpu: "0"'),
+    expect: [{ line: 6, col: 12, match: /^cpu "0" is not a positive Kubernetes quantity/ }],
+  },
+  {
+    name: "memory: 24GB is not Kubernetes' unit",
+    yaml: served("      memory: 24GB"),
+    expect: [{ line: 6, col: 15, match: /^memory "24GB" is not a positive Kubernetes quantity/ }],
+  },
+  {
+    name: "memory: a bare 24 is 24 bytes, a unit slip",
+    yaml: served("      memory: 24"),
+    expect: [{ line: 6, col: 15, match: /^memory "24" is under 128Mi.*e\.g\. 24Gi$/ }],
+  },
+  {
+    name: "memory: 24m is milli-bytes",
+    yaml: served("      memory: 24m"),
+    expect: [{ line: 6, col: 15, match: /^memory "24m" is under 128Mi/ }],
+  },
+  {
+    name: "cpuLimit: below cpu",
+    yaml: served('      cpu: "4"', '      cpuLimit: "2"'),
+    expect: [
+      {
+        line: 7,
+        col: 17,
+        match:
+          /^cpuLimit 2 is below the cpu request 4 for the cpu variant of model 'a'; Kubernetes requires request <= limit/,
+      },
+    ],
+  },
+  {
+    name: "cpuLimit: below the cuda default request, from the variant",
+    yaml: servedVariants([], ['          cpuLimit: "1"']),
+    expect: [
+      {
+        line: 9,
+        col: 21,
+        match: /^cpuLimit 1 is below the cpu request 4 \(the cuda default\) for the cuda variant/,
+      },
+    ],
+  },
+  {
+    name: "gpus: on a model with only the default cpu variant",
+    yaml: served("      gpus: 1"),
+    expect: [
+      {
+        line: 6,
+        col: 13,
+        match: /^gpus is for cuda variants, and model 'a' has only the default cpu variant/,
+      },
+    ],
+  },
+  {
+    name: "gpus: at model level, inherited by the cpu variant",
+    yaml: servedVariants(["      gpus: 2"], []),
+    expect: [
+      {
+        line: 6,
+        col: 13,
+        match:
+          /^gpus is for cuda variants, but the cpu variant of model 'a' inherits it from the model's serving; move gpus under the cuda variant's serving$/,
+      },
+    ],
+  },
+  {
+    name: "gpus: in the cpu variant's own serving",
+    yaml: model("    variants:", "      - accelerator: cpu", "        serving: {gpus: 1}"),
+    expect: [
+      {
+        line: 7,
+        col: 25,
+        match: /^gpus is for cuda variants; the cpu variant of model 'a' runs without a GPU/,
+      },
+    ],
+  },
+  {
+    name: "gpus: zero on cuda",
+    yaml: servedVariants([], ["          gpus: 0"]),
+    expect: [{ line: 9, col: 17, match: /^gpus must be at least 1 on a cuda variant$/ }],
+  },
+  {
+    name: "gpus: not a whole number",
+    yaml: servedVariants([], ["          gpus: 1.5"]),
+    expect: [{ line: 9, col: 17, match: /^gpus must be a whole number of GPUs/ }],
+  },
+  {
+    name: "minReplicas above maxReplicas, at minReplicas when both are the model's",
+    yaml: served("      minReplicas: 3", "      maxReplicas: 2"),
+    expect: [
+      {
+        line: 6,
+        col: 20,
+        match:
+          /^minReplicas 3 is more than maxReplicas 2 for the cpu variant of model 'a'; minReplicas must be at most maxReplicas$/,
+      },
+    ],
+  },
+  {
+    name: "maxReplicas of a variant below the model's minReplicas, at the variant's",
+    yaml: servedVariants(["      minReplicas: 2"], ["          maxReplicas: 1"]),
+    expect: [
+      { line: 11, col: 24, match: /^minReplicas 2 is more than maxReplicas 1 for the cuda/ },
+    ],
+  },
+  {
+    name: "maxReplicas 0, and minReplicas negative",
+    yaml: served("      minReplicas: -1", "      maxReplicas: 0"),
+    expect: [
+      { line: 6, col: 20, match: /^minReplicas must be 0 or more$/ },
+      { line: 7, col: 20, match: /^maxReplicas must be at least 1$/ },
+    ],
+  },
+  {
+    name: "runtime: not a Kubernetes object name",
+    yaml: served("      runtime: KServe_HF"),
+    expect: [{ line: 6, col: 16, match: /^runtime "KServe_HF" is not a Kubernetes object name/ }],
+  },
+  {
+    name: "serviceAccountName: not a Kubernetes object name",
+    yaml: served("      serviceAccountName: models reader"),
+    expect: [
+      { line: 6, col: 27, match: /^serviceAccountName "models reader" is not a Kubernetes object/ },
+    ],
+  },
+  {
+    name: "args: a string instead of a list, and a number in a list",
+    yaml: served("      args: --max-model-len=8192", "      env: {A: x}"),
+    expect: [{ line: 6, col: 13, match: /^args must be a list of strings such as/ }],
+  },
+  {
+    name: "args: a number, at the element",
+    yaml: served("      args: [--max-model-len, 8192]"),
+    expect: [{ line: 6, col: 31, match: /^each arg must be a string; quote numbers/ }],
+  },
+  {
+    name: "args: a Hub token is refused",
+    yaml: served(`      args: ["--hf-token=${TOKEN_LIKE}"]`),
+    expect: [
+      { line: 6, col: 14, match: /^an arg looks like a Hugging Face token; the token never/ },
+    ],
+  },
+  {
+    name: "env: HF_TOKEN is refused at the key",
+    yaml: served("      env:", '        VLLM_USE_V1: "1"', "        HF_TOKEN: x"),
+    expect: [
+      {
+        line: 8,
+        col: 9,
+        match:
+          /^env 'HF_TOKEN' would hold the Hub token as plain text; gated downloadAtRuntime models/,
+      },
+    ],
+  },
+  {
+    name: "env: a bad name, a number value, a token value",
+    yaml: served("      env:", "        1X: a", "        N: 1", `        T: ${TOKEN_LIKE}`),
+    expect: [
+      { line: 7, col: 9, match: /^env name '1X' is not valid/ },
+      { line: 8, col: 12, match: /^each env value must be a string; quote numbers/ },
+      { line: 9, col: 12, match: /^an env value looks like a Hugging Face token/ },
+    ],
+  },
+  {
+    name: "env: a list instead of a mapping",
+    yaml: served("      env: [A=1]"),
+    expect: [{ line: 6, col: 12, match: /^env must be a mapping such as \{VLLM_USE_V1: "1"\}$/ }],
+  },
+  {
+    name: "labels: a bad key, a bad value, a key model-images sets",
+    yaml: served(
+      "      labels:",
+      "        Team Name: search",
+      '        team: "a b"',
+      "        model-images/model: other",
+    ),
+    expect: [
+      { line: 7, col: 9, match: /^labels key 'Team Name' is not valid: name 'Team Name' must be/ },
+      { line: 8, col: 15, match: /^labels value "a b" is not a Kubernetes label value/ },
+      { line: 9, col: 9, match: /^labels key 'model-images\/model' is set by model-images itself/ },
+    ],
+  },
+  {
+    name: "labels: a value over 63 characters",
+    yaml: served(`      labels: {team: ${"a".repeat(64)}}`),
+    expect: [{ line: 6, col: 22, match: /^labels value "a{64}" is not a Kubernetes label value/ }],
+  },
+  {
+    name: "annotations: a prefix that is not a DNS subdomain; values may be any string",
+    yaml: served(
+      "      annotations:",
+      "        Example.com/x: y",
+      '        ok.io/note: "free text: fine"',
+    ),
+    expect: [
+      {
+        line: 7,
+        col: 9,
+        match:
+          /^annotations key 'Example.com\/x' is not valid: prefix 'Example.com' is not a DNS subdomain/,
+      },
+    ],
+  },
+  {
+    name: "nodeSelector: a number value",
+    yaml: served("      nodeSelector: {gpu-count: 1}"),
+    expect: [
+      { line: 6, col: 33, match: /^each nodeSelector value must be a string; quote numbers/ },
+    ],
+  },
+  {
+    name: "tolerations: bad operator and effect",
+    yaml: served("      tolerations:", "        - {key: a, operator: Is, effect: Never}"),
+    expect: [
+      { line: 7, col: 30, match: /^toleration operator must be Exists or Equal$/ },
+      {
+        line: 7,
+        col: 42,
+        match: /^toleration effect must be one of NoSchedule, PreferNoSchedule, NoExecute/,
+      },
+    ],
+  },
+  {
+    name: "tolerations: an unknown key, listing the toleration fields",
+    yaml: served("      tolerations: [{key: a, operator: Exists, when: now}]"),
+    expect: [
+      {
+        line: 6,
+        col: 48,
+        match:
+          /^unknown field 'when'; allowed fields: key, operator, value, effect, tolerationSeconds$/,
+      },
+    ],
+  },
+  {
+    name: "tolerations: Kubernetes' own rules (Exists with a value, no key without Exists, seconds without NoExecute)",
+    yaml: served(
+      "      tolerations:",
+      "        - {key: a, operator: Exists, value: b}",
+      "        - {operator: Equal, value: b}",
+      "        - {key: c, effect: NoSchedule, tolerationSeconds: 30}",
+    ),
+    expect: [
+      { line: 7, col: 45, match: /^a toleration with operator: Exists matches any value/ },
+      { line: 8, col: 11, match: /^a toleration without a key must say operator: Exists/ },
+      { line: 9, col: 59, match: /^tolerationSeconds applies only to effect: NoExecute/ },
+    ],
+  },
+  {
+    name: "tolerations: a bad key",
+    yaml: served("      tolerations: [{key: nvidia.com/GPU count, operator: Exists}]"),
+    expect: [
+      {
+        line: 6,
+        col: 27,
+        match: /^toleration key "nvidia.com\/GPU count" is not a Kubernetes label key/,
+      },
+    ],
+  },
+  {
+    name: "kinds: runtime with llmisvc rendered is refused at runtime",
+    yaml: served("      runtime: kserve-huggingfaceserver"),
+    rules: BOTH_KINDS,
+    expect: [
+      {
+        line: 6,
+        col: 16,
+        match:
+          /^runtime 'kserve-huggingfaceserver' cannot be expressed by an LLMInferenceService, .*render only isvc .* \(model 'a', cpu variant, LLMInferenceService\)$/,
+      },
+    ],
+  },
+  {
+    name: "kinds: a replica range with llmisvc rendered is refused at maxReplicas",
+    yaml: servedVariants([], ["          minReplicas: 1", "          maxReplicas: 3"]),
+    rules: BOTH_KINDS,
+    expect: [
+      {
+        line: 10,
+        col: 24,
+        match:
+          /^minReplicas 1 to maxReplicas 3 cannot be expressed by an LLMInferenceService: it autoscales only through spec.scaling/,
+      },
+    ],
+  },
+  {
+    name: "kinds: minReplicas 0 with llmisvc rendered",
+    yaml: served("      minReplicas: 0"),
+    rules: rules({ kserveKinds: ["llmisvc"] }),
+    expect: [
+      { line: 6, col: 20, match: /^minReplicas 0 cannot be expressed by an LLMInferenceService/ },
+    ],
+  },
+  {
+    name: "kinds: the same fields are fine for InferenceService only",
+    yaml: served(
+      "      runtime: kserve-huggingfaceserver",
+      "      minReplicas: 0",
+      "      maxReplicas: 3",
+    ),
+    rules: rules({ kserveKinds: ["isvc"] }),
+    valid: (r) => {
+      assert.deepEqual(r.images[0].serving, {
+        runtime: "kserve-huggingfaceserver",
+        minReplicas: 0,
+        maxReplicas: 3,
+      });
+    },
+  },
+  {
+    name: "quantities keep the text written: cpu: 4, cpu: 0.50",
+    yaml: servedVariants(["      cpu: 4", "      memory: 24Gi"], ["          cpu: 0.50"]),
+    valid: (r) => {
+      assert.deepEqual(
+        r.images.map((i) => i.serving),
+        [
+          { cpu: "4", memory: "24Gi" },
+          { cpu: "0.50", memory: "24Gi" },
+        ],
+      );
+    },
+  },
+  {
+    name: "a variant's field replaces the model's whole; the rest is inherited",
+    yaml: servedVariants(
+      [
+        "      args: [--max-model-len=8192]",
+        '      env: {A: "1", B: "2"}',
+        "      labels: {team: search}",
+        "      minReplicas: 1",
+      ],
+      ['          env: {C: "3"}', "          gpus: 2", "          maxReplicas: 3"],
+    ),
+    valid: (r) => {
+      const [cpu, cuda] = r.images;
+      assert.deepEqual(cpu.serving, {
+        args: ["--max-model-len=8192"],
+        env: { A: "1", B: "2" },
+        labels: { team: "search" },
+        minReplicas: 1,
+      });
+      assert.deepEqual(cuda.serving, {
+        args: ["--max-model-len=8192"],
+        env: { C: "3" },
+        labels: { team: "search" },
+        minReplicas: 1,
+        gpus: 2,
+        maxReplicas: 3,
+      });
+      assert.deepEqual(onlyModel(r).serving?.env, { A: "1", B: "2" });
+    },
+  },
+  {
+    name: "no serving: images carry an empty block and the model none",
+    yaml: model(),
+    valid: (r) => {
+      assert.deepEqual(r.images[0].serving, {});
+      assert.equal("serving" in onlyModel(r), false);
+      assert.equal("serving" in onlyModel(r).variants[0], false);
+    },
+  },
+];
+
+describe("manifest serving block (table)", () => {
+  for (const c of SERVING_CASES) {
+    it(c.name, () => {
+      const result = parseManifest(FILE, c.yaml, c.rules);
+      const got = result.diagnostics.map((d) => `${d.file}:${d.line}:${d.col}: ${d.message}`);
+      if ("valid" in c) {
+        assert.deepEqual(got, [], "expected a valid manifest");
+        c.valid(result);
+        return;
+      }
+      assert.deepEqual(
+        result.diagnostics.map((d, i) => ({
+          line: d.line,
+          col: d.col,
+          ok: c.expect[i]?.match.test(d.message),
+        })),
+        c.expect.map((e) => ({ line: e.line, col: e.col, ok: true })),
+        `diagnostics:\n${got.join("\n")}`,
+      );
+      assert.deepEqual(result.images, []);
+    });
+  }
 });

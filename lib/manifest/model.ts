@@ -2,12 +2,15 @@
 
 import type { EnvironmentType } from "../compute";
 import type { Accelerator } from "../naming";
+import type { ServingSpec } from "./serving";
 
 export interface VariantSpec {
   accelerator: Accelerator;
   baseImage?: string;
   computeType?: string;
   platforms?: string[];
+  /** Merged over the model's `serving`, field by field. */
+  serving?: ServingSpec;
 }
 
 export interface ModelSpec {
@@ -27,6 +30,8 @@ export interface ModelSpec {
   include: string[];
   exclude: string[];
   variants: VariantSpec[];
+  /** How KServe serves every variant (a variant's own `serving` fields win). */
+  serving?: ServingSpec;
   /** 1-based line where the model's entry starts, for messages of later stages. */
   line: number;
 }
@@ -55,6 +60,8 @@ export interface ImageSpec {
   skipped: boolean;
   sizeGB?: number;
   description?: string;
+  /** The model's `serving` with this variant's merged over it; `{}` when neither has one. */
+  serving: ServingSpec;
 }
 
 /** Base images pinned by version; a variant's `baseImage` overrides. */

@@ -3,6 +3,7 @@
 // zod/mini: the same engine as classic zod, but tree-shakable, so the CLI bundle loads a fraction of it.
 import * as z from "zod/mini";
 import { DNS_LABEL_MAX, DNS_LABEL_PATTERN, TAG_PATTERN } from "../naming";
+import { servingSchema } from "./serving";
 
 /** huggingface_hub's repo-id rule: `namespace/name`, [A-Za-z0-9_.-], no `--`/`..`, no leading or trailing `-`/`.`. */
 export const HF_REPO_PATTERN =
@@ -59,6 +60,7 @@ export const variantSchema = z.strictObject(
         )
         .check(z.minLength(1, { error: "platforms may not be empty; omit it for the default" })),
     ),
+    serving: z.optional(servingSchema),
   },
   { error: "each variant must be a mapping such as {accelerator: cuda}" },
 );
@@ -121,6 +123,7 @@ export const modelSchema = z.strictObject(
           }),
         ),
     ),
+    serving: z.optional(servingSchema),
   },
   { error: "each model must be a mapping with name, source, revision, tag" },
 );

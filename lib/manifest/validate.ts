@@ -20,6 +20,8 @@ import {
 } from "../naming";
 import type { StackSettings } from "../settings";
 import { DEFAULT_BASE_IMAGES, DEFAULT_PLATFORMS, ImageSpec, ModelSpec } from "./model";
+import { mergeServing, QUANTITY_FIELDS, SERVING_FIELDS, TOLERATION_FIELDS } from "./serving";
+import { checkMergedServing, checkServingBlock } from "./servingRules";
 import {
   COMMIT_SHA_PATTERN,
   MODEL_FIELDS,
@@ -55,7 +57,9 @@ export interface ManifestResult {
 export type ManifestRules = Pick<
   StackSettings,
   "stack" | "registryPrefix" | "tagSuffix" | "requirePinnedRevisions" | "hasHuggingfaceToken"
->;
+> &
+  /** The KServe kinds rendered: a `serving` field one of them cannot express is a problem. */
+  Partial<Pick<StackSettings, "kserveKinds">>;
 
 const REQUIRED_HELP: Record<string, string> = {
   name: "a DNS-1123 label such as qwen2-5-0-5b-instruct",
@@ -88,6 +92,12 @@ class Reporter {
 }
 
 function fieldsFor(path: readonly PropertyKey[]): string[] {
+  if (path.includes("tolerations")) {
+    return TOLERATION_FIELDS;
+  }
+  if (path.includes("serving")) {
+    return SERVING_FIELDS;
+  }
   return path.includes("variants") ? VARIANT_FIELDS : MODEL_FIELDS;
 }
 
@@ -175,6 +185,16 @@ function checkModel(
       return; // this variant failed the schema; already reported
     }
     const vpath: Path = [...base, "variants", j];
+    checkMergedServing(
+      r,
+      base,
+      m.variants === undefined ? undefined : vpath,
+      m.serving,
+      v.serving,
+      v.accelerator,
+      label,
+      rules?.kserveKinds,
+    );
     const first = seen.get(v.accelerator);
     if (first !== undefined) {
       r.at(
@@ -250,6 +270,7 @@ function checkModel(
     include: valid.include ?? [],
     exclude: valid.exclude ?? [],
     variants: variants as ModelSpec["variants"],
+    ...(valid.serving !== undefined ? { serving: valid.serving } : {}),
     line: positionOf(r.src, base).line,
   };
 }
@@ -282,6 +303,21 @@ function validFields(entry: unknown): Partial<ModelInput> {
   return out as Partial<ModelInput>;
 }
 
+/** A `serving` block with its numeric quantities as the text the user wrote; anything else unchanged. */
+function quantitiesAsWritten(
+  source: YamlSource,
+  path: Path,
+  serving: Record<string, unknown>,
+): Record<string, unknown> {
+  const out = { ...serving };
+  for (const key of QUANTITY_FIELDS) {
+    if (typeof out[key] === "number") {
+      out[key] = scalarSource(source, [...path, key]) ?? out[key];
+    }
+  }
+  return out;
+}
+
 /** Expand models into images with the stack's prefix and suffix. */
 export function expandImages(
   models: readonly ModelSpec[],
@@ -307,6 +343,7 @@ export function expandImages(
       skipped: m.downloadAtRuntime,
       sizeGB: m.sizeGB,
       description: m.description,
+      serving: mergeServing(m.serving, v.serving),
     })),
   );
 }
@@ -399,6 +436,28 @@ export function parseManifest(
           entry[key] = scalarSource(source, ["models", i, key]) ?? entry[key];
         }
       }
+      // Quantities too: `cpu: 0.50` is the quantity "0.50", as Kubernetes reads it.
+      if (isObject(entry.serving)) {
+        entry.serving = quantitiesAsWritten(source, ["models", i, "serving"], entry.serving);
+      }
+      if (Array.isArray(entry.variants)) {
+        entry.variants = entry.variants.map((v: unknown, j) =>
+          isObject(v) && isObject(v.serving)
+            ? {
+                ...v,
+                serving: quantitiesAsWritten(
+                  source,
+                  ["models", i, "variants", j, "serving"],
+                  v.serving,
+                ),
+              }
+            : v,
+        );
+      }
+      checkServingBlock(r, ["models", i, "serving"], entry.serving);
+      (Array.isArray(entry.variants) ? entry.variants : []).forEach((v, j) => {
+        checkServingBlock(r, ["models", i, "variants", j, "serving"], isObject(v) && v.serving);
+      });
     }
     const parsed = modelSchema.safeParse(entry);
     if (!parsed.success) {
