@@ -3,8 +3,9 @@
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import { parse } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { CLI_BUNDLE } from "../lib/sourceFiles";
 import { ACCOUNT, byType, mockDigest } from "./support/pulumiMocks";
 import {
@@ -464,6 +465,115 @@ describe("program (index.ts under mocks)", function () {
       assert.equal(
         (run.outputs.modelUris as Record<string, string>).small,
         `oci://${REGISTRY}/kserve-models/small:1.0.0`,
+      );
+    });
+  });
+
+  describe("kserveManifests follow the stack's kserveKinds and kserveNamespace", () => {
+    let run: Run;
+    before(async () => {
+      run = await runProgram(
+        "dev",
+        {
+          ...stackConfig("dev"),
+          "model-images:manifest": FIXTURE,
+          // The engine hands structured config to the program as JSON text.
+          "model-images:kserveKinds": JSON.stringify(["isvc", "llmisvc"]),
+          "model-images:kserveNamespace": "models",
+        },
+        TOKEN,
+      );
+    });
+
+    it("each image holds both kinds, in the namespace, digest-pinned", () => {
+      const manifests = run.outputs.kserveManifests as Record<string, string>;
+      assert.equal(Object.keys(manifests).length, 5);
+      for (const [name, text] of Object.entries(manifests)) {
+        const docs = parseAllDocuments(text).map((d) => d.toJS()) as {
+          kind: string;
+          metadata: { name: string; namespace?: string };
+        }[];
+        assert.deepEqual(
+          docs.map((d) => [d.kind, d.metadata.name, d.metadata.namespace]),
+          [
+            ["InferenceService", name, "models"],
+            ["LLMInferenceService", name, "models"],
+          ],
+        );
+      }
+      const llm = parseAllDocuments(manifests["both-cuda"])[1].toJS() as {
+        spec: { model: { uri: string } };
+      };
+      assert.equal(
+        llm.spec.model.uri,
+        `oci://${REGISTRY}/kserve-models-dev/both@${mockDigest("kserve-models-dev/both", "2.1-cuda")}`,
+      );
+    });
+
+    it("by default: InferenceService only, no namespace", async () => {
+      const plain = await runProgram(
+        "dev",
+        { ...stackConfig("dev"), "model-images:manifest": FIXTURE },
+        TOKEN,
+      );
+      const manifests = plain.outputs.kserveManifests as Record<string, string>;
+      for (const text of Object.values(manifests)) {
+        const docs = parseAllDocuments(text).map((d) => d.toJS());
+        assert.equal(docs.length, 1);
+        assert.equal(docs[0].kind, "InferenceService");
+        assert.equal(docs[0].metadata.namespace, undefined);
+      }
+    });
+
+    it("a serving field a configured kind cannot express stops the program at its position", async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kinds-"));
+      const file = path.join(dir, "models.yaml");
+      fs.writeFileSync(
+        file,
+        fs
+          .readFileSync(FIXTURE, "utf8")
+          .replace(
+            '    tag: "1.0.0"\n',
+            '    tag: "1.0.0"\n    serving:\n      runtime: kserve-huggingfaceserver\n',
+          ),
+      );
+      try {
+        await assert.rejects(
+          runProgram(
+            "dev",
+            {
+              ...stackConfig("dev"),
+              "model-images:manifest": file,
+              "model-images:kserveKinds": JSON.stringify(["llmisvc"]),
+            },
+            TOKEN,
+          ),
+          (err: Error) => {
+            assert.ok(err instanceof pulumi.RunError, String(err));
+            assert.match(
+              err.message,
+              /models\.yaml:7:16: runtime 'kserve-huggingfaceserver' cannot be expressed by an LLMInferenceService/,
+            );
+            return true;
+          },
+        );
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("an unknown kind is a config problem naming the key", async () => {
+      await assert.rejects(
+        runProgram(
+          "dev",
+          {
+            ...stackConfig("dev"),
+            "model-images:manifest": FIXTURE,
+            "model-images:kserveKinds": JSON.stringify(["pods"]),
+          },
+          TOKEN,
+        ),
+        /model-images:kserveKinds: kserveKinds must be a non-empty list of isvc, llmisvc, each once \(got "\[\\"pods\\"\]"\)/,
       );
     });
   });
