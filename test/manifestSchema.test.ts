@@ -53,6 +53,22 @@ const CASES: [string, string, boolean][] = [
   ["a missing tag", model("").replace('    tag: "1.0"\n', ""), false],
   ["no models", "models: []\n", false],
   ["an unknown top-level key", `${model("")}extra: 1\n`, false],
+  [
+    "a serving block on the model and a variant, cpu as a number",
+    model(
+      '    serving: {args: ["--max-model-len=8192"], cpu: 4, memory: 24Gi, labels: {team: a}}\n    variants: [{accelerator: cuda, serving: {gpus: 2, tolerations: [{key: nvidia.com/gpu, operator: Exists}]}}]\n',
+    ),
+    true,
+  ],
+  ["an unknown serving field", model("    serving: {replicas: 2}\n"), false],
+  ["cpu four", model("    serving: {cpu: four}\n"), false],
+  ["gpus 0", model("    variants: [{accelerator: cuda, serving: {gpus: 0}}]\n"), false],
+  [
+    "toleration operator Is",
+    model("    serving: {tolerations: [{key: a, operator: Is}]}\n"),
+    false,
+  ],
+  ["an env value as a number", model("    serving: {env: {A: 1}}\n"), false],
 ];
 
 describe("schema/models.schema.json", () => {

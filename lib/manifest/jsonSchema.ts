@@ -2,6 +2,7 @@
 
 import * as z from "zod/mini";
 import { modelSchema, REF_PATTERN } from "./schema";
+import { QUANTITY_FIELDS, QUANTITY_PATTERN } from "./serving";
 
 /** Where the generated schema is checked in, relative to the project directory. */
 export const MANIFEST_JSON_SCHEMA_PATH = "schema/models.schema.json";
@@ -27,6 +28,9 @@ const VARIANT_DOCS: Record<string, string> = {
   computeType: "CodeBuild compute type the build environment accepts, e.g. BUILD_GENERAL1_MEDIUM.",
   platforms: "Target platforms, e.g. [linux/amd64, linux/arm64].",
 };
+
+const SERVING_DOC =
+  "How KServe serves the model (docs/manifest.md#serving); a variant's block is merged over the model's, field by field.";
 
 type Node = {
   properties?: Record<string, Node>;
@@ -62,6 +66,9 @@ export function manifestJsonSchema(): Record<string, unknown> {
   const props = model.properties as Record<string, Node>;
   props.tag.not = { pattern: "^[Ll][Aa][Tt][Ee][Ss][Tt]$" };
   props.revision.pattern = REF_PATTERN.source;
+  for (const serving of [props.serving, model.properties?.variants?.items?.properties?.serving]) {
+    servingQuantities(serving as Node);
+  }
   models.description =
     "One entry per model; a new entry or a tag bump is what makes a build happen.";
   return {
@@ -71,6 +78,19 @@ export function manifestJsonSchema(): Record<string, unknown> {
       "Generated from lib/manifest/schema.ts by `npm run schema`; do not edit. `validate` adds the stack's rules.",
     ...Object.fromEntries(Object.entries(schema).filter(([k]) => k !== "$schema")),
   };
+}
+
+/** `cpu: 4` is read as the quantity "4", so a quantity may be a positive number or a quantity string. */
+function servingQuantities(serving: Node): void {
+  serving.description = SERVING_DOC;
+  for (const field of QUANTITY_FIELDS) {
+    (serving.properties as Record<string, Node>)[field] = {
+      anyOf: [
+        { type: "string", pattern: QUANTITY_PATTERN.source },
+        { type: "number", exclusiveMinimum: 0 },
+      ],
+    };
+  }
 }
 
 /** The file's text: stable key order, two-space indent, trailing newline. */

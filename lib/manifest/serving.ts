@@ -3,7 +3,7 @@
 import * as z from "zod/mini";
 
 /** Kubernetes' quantity grammar (resource.Quantity), as the KServe CRDs state it, without a sign. */
-const QUANTITY_PATTERN =
+export const QUANTITY_PATTERN =
   /^(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;
 const SUFFIX_FACTORS: Record<string, number> = {
   n: 1e-9,
