@@ -3,6 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
+  DEFAULT_HF_SERVICE_ACCOUNT,
   type KServeKind,
   type KubeObject,
   type LLMApiVersion,
@@ -10,6 +11,9 @@ import {
   toYaml,
 } from "../lib/kserve";
 import { isPublicKeyPem, renderImagePolicy } from "../lib/imagePolicy";
+import type { ImageSpec } from "../lib/manifest";
+import { DNS_SUBDOMAIN_PATTERN } from "../lib/manifest/serving";
+import type { StackSettings } from "../lib/settings";
 import { ociTagUri } from "../lib/naming";
 import { RegistryError, resolveRegistryHost } from "../lib/registry";
 import { command, EXIT, UsageError } from "./args";
@@ -29,13 +33,13 @@ export const KSERVE_FLAGS = {
   kind: {
     type: "string",
     arg: "K",
-    help: "isvc (InferenceService, default), llmisvc (LLMInferenceService) or all;\n'all' deploys each model twice if applied as is",
+    help: "isvc (InferenceService), llmisvc (LLMInferenceService) or all (default: the\nstack's kserveKinds, [isvc] unless set); 'all' deploys each model twice if\napplied as is",
   },
   out: { type: "string", arg: "DIR", help: "write DIR/<name>.yaml per image instead of printing" },
   namespace: {
     type: "string",
     arg: "NS",
-    help: "set metadata.namespace (default: none, so kubectl apply -n decides)",
+    help: "set metadata.namespace (default: the stack's kserveNamespace; when that is\nempty none, so kubectl apply -n decides)",
   },
   "llm-api-version": {
     type: "string",
@@ -47,10 +51,10 @@ export const KSERVE_FLAGS = {
     arg: "IMAGE",
     help: "LLMInferenceService 'main' image for cpu variants (e.g. a vLLM CPU image)",
   },
-  "hf-token-secret": {
+  "hf-service-account": {
     type: "string",
     arg: "NAME",
-    help: "Secret (key HF_TOKEN) gated hf:// models read the Hub token from (default hf-token)",
+    help: "ServiceAccount that gives gated hf:// models the Hub token to KServe's storage\ninitializer (its Secret has key HF_TOKEN; default hf-token)",
   },
   policy: {
     type: "boolean",
@@ -116,6 +120,27 @@ const KINDS: Record<string, KServeKind[]> = {
   all: ["isvc", "llmisvc"],
 };
 
+/** What to render: --kind and --namespace when given, else the stack's kserveKinds and kserveNamespace. */
+export function renderTargets(
+  flags: { kind?: string; namespace?: string },
+  settings: Pick<StackSettings, "kserveKinds" | "kserveNamespace">,
+): { kinds: readonly KServeKind[]; namespace?: string } {
+  const namespace = flags.namespace ?? settings.kserveNamespace;
+  return {
+    kinds: flags.kind === undefined ? settings.kserveKinds : KINDS[flags.kind],
+    ...(namespace === "" ? {} : { namespace }),
+  };
+}
+
+/** The service accounts gated hf:// images run under, for the note on what to create. */
+function hubServiceAccounts(images: readonly ImageSpec[], flag: string | undefined): string[] {
+  return [
+    ...new Set(
+      images.map((i) => i.serving.serviceAccountName ?? flag ?? DEFAULT_HF_SERVICE_ACCOUNT),
+    ),
+  ];
+}
+
 export const kserveCommand = command(
   {
     name: "kserve",
@@ -132,8 +157,7 @@ models, which have no image, use hf://<source>:<revision> and KServe downloads t
     exitCodes: `Exit codes: 0 written, 1 problems (manifest, stack, registry, a missing image with --pin-digest), 2 usage.`,
   },
   async ({ values }, io) => {
-    const kinds = KINDS[values.kind ?? "isvc"];
-    if (!kinds) {
+    if (values.kind !== undefined && !KINDS[values.kind]) {
       throw new UsageError(`--kind ${JSON.stringify(values.kind)} must be isvc, llmisvc or all`);
     }
     const llmApiVersion = values["llm-api-version"] ?? "v1alpha2";
@@ -152,6 +176,12 @@ models, which have no image, use hf://<source>:<revision> and KServe downloads t
     }
     if (values["public-key"] !== undefined && !values.policy) {
       throw new UsageError("--public-key goes with --policy");
+    }
+    const account = values["hf-service-account"];
+    if (account !== undefined && !DNS_SUBDOMAIN_PATTERN.test(account)) {
+      throw new UsageError(
+        `--hf-service-account ${JSON.stringify(account)} is not a Kubernetes ServiceAccount name`,
+      );
     }
     const selection = await loadSelection(values, io);
     if (typeof selection === "number") {
@@ -192,16 +222,22 @@ models, which have no image, use hf://<source>:<revision> and KServe downloads t
     }
 
     const options = {
-      kinds,
-      namespace: values.namespace,
+      ...renderTargets(values, selection.settings),
       llmApiVersion: llmApiVersion as LLMApiVersion,
       llmCpuImage: values["llm-cpu-image"],
-      hfTokenSecret: values["hf-token-secret"],
+      hfServiceAccount: values["hf-service-account"],
     };
-    const perImage: { name: string; docs: KubeObject[] }[] = selection.images.map((image) => ({
-      name: image.name,
-      docs: renderKServe(image, uris.get(image.name), options),
-    }));
+    let perImage: { name: string; docs: KubeObject[] }[];
+    try {
+      perImage = selection.images.map((image) => ({
+        name: image.name,
+        docs: renderKServe(image, uris.get(image.name), options),
+      }));
+    } catch (e) {
+      // A serving field the asked kind cannot express, or a name KServe refuses: the message says which.
+      err.write(`error: ${(e as Error).message}\n`);
+      return EXIT.failed;
+    }
 
     const skipped = selection.images.filter((i) => i.skipped);
     if (skipped.length > 0) {
@@ -209,7 +245,14 @@ models, which have no image, use hf://<source>:<revision> and KServe downloads t
       err.write(
         `note: ${skipped.map((i) => i.name).join(", ")} ${skipped.length === 1 ? "is" : "are"} downloadAtRuntime: hf:// storage URI, KServe downloads from the Hub at start-up${
           gated.length > 0
-            ? `; gated (${gated.map((i) => i.name).join(", ")}): create Secret '${options.hfTokenSecret ?? "hf-token"}' with key HF_TOKEN in the target namespace`
+            ? `; gated (${gated.map((i) => i.name).join(", ")}): KServe's storage initializer reads the Hub token through ServiceAccount ${hubServiceAccounts(
+                gated,
+                options.hfServiceAccount,
+              )
+                .map((n) => `'${n}'`)
+                .join(
+                  ", ",
+                )}: create a Secret with key HF_TOKEN in the target namespace and list it under that ServiceAccount's secrets`
             : ""
         }\n`,
       );

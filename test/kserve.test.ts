@@ -11,6 +11,7 @@ import { parse, parseAllDocuments } from "yaml";
 import {
   hfUri,
   ISVC_NAME_PATTERN,
+  type KServeKind,
   type KServeOptions,
   type KubeObject,
   renderKServe,
@@ -19,6 +20,7 @@ import {
 } from "../lib/kserve";
 import { type ImageSpec, parseManifest } from "../lib/manifest";
 import { defaultSettings } from "../lib/settings";
+import { renderTargets } from "../cli/kserve";
 import { runCli } from "./support/cli";
 import { KSERVE_CRD_DIR } from "./support/referenceSchemas";
 import { strictPruned } from "./support/crdSchema";
@@ -661,7 +663,10 @@ describe("kserve command", function () {
       `hf://meta-llama/Llama-3.1-8B-Instruct:${SHA}`,
     );
     assert.match(r.err, /llama, tiny are downloadAtRuntime: hf:\/\//);
-    assert.match(r.err, /Secret 'hf-token' with key HF_TOKEN/);
+    assert.match(
+      r.err,
+      /gated \(llama\): KServe's storage initializer reads the Hub token through ServiceAccount 'hf-token': create a Secret with key HF_TOKEN/,
+    );
   });
 
   it("--pin-digest uses oci://…@sha256 URIs from the registry, and the output passes the CRD schemas", async function () {
@@ -730,6 +735,7 @@ describe("kserve command", function () {
       [...base(), "--registry", registry.host, "--kind", "pods"],
       [...base(), "--registry", registry.host, "--llm-api-version", "v1"],
       [...base(), "--registry", registry.host, "--namespace", "Bad_NS"],
+      [...base(), "--registry", registry.host, "--hf-service-account", "Bad SA"],
       [...base(), "--registry", "https://example.com"],
       [...base(), "--nope"],
     ]) {
@@ -738,4 +744,66 @@ describe("kserve command", function () {
       assert.match(r.err, /^error: /);
     }
   });
+  it("--hf-service-account names the ServiceAccount of gated hf:// models, in the documents and the note", async () => {
+    const r = await run([
+      ...base(),
+      "--registry",
+      registry.host,
+      "--hf-service-account",
+      "llama-reader",
+    ]);
+    assert.equal(r.code, 0, r.err);
+    const llama = parseAllDocuments(r.out)
+      .map((d) => d.toJS() as KubeObject)
+      .find((d) => d.metadata.name === "llama")!;
+    assert.equal(spec(llama).predictor.serviceAccountName, "llama-reader");
+    assert.equal(spec(llama).predictor.model.env, undefined);
+    assert.match(r.err, /through ServiceAccount 'llama-reader'/);
+  });
+
+  it("a serving field the asked kind cannot express: exit 1 naming the model, the field and the fix", async () => {
+    const file = path.join(dir, "runtime.yaml");
+    fs.writeFileSync(
+      file,
+      `models:\n  - name: ranged\n    source: org/ranged\n    revision: ${SHA}\n    tag: "0.1.0"\n    serving: {runtime: kserve-huggingfaceserver}\n`,
+    );
+    const args = ["kserve", "--manifest", file, "--registry", registry.host];
+    const isvc = await run(args);
+    assert.equal(isvc.code, 0, isvc.err);
+    assert.match(isvc.out, /runtime: kserve-huggingfaceserver/);
+    const llm = await run([...args, "--kind", "llmisvc"]);
+    assert.equal(llm.code, 1);
+    assert.equal(llm.out, "");
+    assert.match(
+      llm.err,
+      /^error: image 'ranged' \(model 'ranged'\) cannot be rendered as LLMInferenceService: serving\.runtime: .*remove runtime or render only isvc/,
+    );
+  });
+});
+
+describe("kserve command: what to render", () => {
+  const stack = (kserveKinds: KServeKind[], kserveNamespace: string) => ({
+    kserveKinds,
+    kserveNamespace,
+  });
+  const CASES: [string, { kind?: string; namespace?: string }, ReturnType<typeof stack>, object][] =
+    [
+      ["the defaults: isvc, no namespace", {}, stack(["isvc"], ""), { kinds: ["isvc"] }],
+      [
+        "the stack's kinds and namespace",
+        {},
+        stack(["isvc", "llmisvc"], "models"),
+        { kinds: ["isvc", "llmisvc"], namespace: "models" },
+      ],
+      [
+        "--kind and --namespace override the stack",
+        { kind: "llmisvc", namespace: "other" },
+        stack(["isvc"], "models"),
+        { kinds: ["llmisvc"], namespace: "other" },
+      ],
+      ["--kind all", { kind: "all" }, stack(["isvc"], ""), { kinds: ["isvc", "llmisvc"] }],
+    ];
+  for (const [title, flags, settings, expected] of CASES) {
+    it(title, () => assert.deepEqual(renderTargets(flags, settings), expected));
+  }
 });
