@@ -1,5 +1,13 @@
 // `plan`: which of the manifest's images the registry already holds, and which `pulumi up` would build.
 
+import {
+  type Estimate,
+  estimateBuild,
+  formatEstimate,
+  monthlyStorage,
+  totalOf,
+} from "../lib/buildEstimate";
+import { PRICES_SOURCE } from "../lib/prices";
 import type { CheckResult, ImageCheck } from "../lib/registry";
 import { command, EXIT } from "./args";
 import {
@@ -13,7 +21,7 @@ import {
 export const PLAN_FLAGS = {
   json: {
     type: "boolean",
-    help: "an array of {name, model, variant, repository, tag, uri, status, digest?}",
+    help: "an array of {name, model, variant, repository, tag, uri, status, digest?, estimate?}; estimate {computeType, minutes, usd} on missing images (null when unknown)",
   },
   "fail-on-missing": {
     type: "boolean",
@@ -83,6 +91,8 @@ export interface PlanEntry {
   uri: string;
   status: ImageCheck["status"];
   digest?: string;
+  /** Missing images only: what building it takes (minutes and usd null when unknown). */
+  estimate?: Estimate;
 }
 
 export function planEntries(result: CheckResult): PlanEntry[] {
@@ -95,13 +105,35 @@ export function planEntries(result: CheckResult): PlanEntry[] {
     uri: c.uri,
     status: c.status,
     ...(c.digest !== undefined ? { digest: c.digest } : {}),
+    ...(c.status === "missing" ? { estimate: estimateBuild(c.image) } : {}),
   }));
+}
+
+/** The estimate line under the summary: build total of the missing images, storage of all. */
+export function estimateLine(result: CheckResult): string {
+  const missing = result.checks.filter((c) => c.status === "missing");
+  const total = totalOf(missing.map((c) => estimateBuild(c.image)));
+  const storage = monthlyStorage(result.checks.map((c) => c.image));
+  const unknown = (n: number, what: string) => (n > 0 ? ` (${n} without ${what})` : "");
+  const build =
+    missing.length === 0
+      ? "nothing to build"
+      : `building the ${missing.length} missing: ~${total.minutes} min${unknown(total.unknownMinutes, "sizeGB")}, ~$${total.usd.toFixed(2)}${unknown(total.unknownUsd, "a price")}`;
+  return `estimate: ${build}; ECR storage of the stack's images ~${storage.gb} GB, ~$${storage.usdPerMonth.toFixed(2)}/month${unknown(storage.unknownModels, "sizeGB")} (prices: ${PRICES_SOURCE})`;
 }
 
 export function formatTable(result: CheckResult, selection?: Selection): string {
   const rows = [
-    ["NAME", "TAG", "STATUS", "DIGEST"],
-    ...result.checks.map((c) => [c.image.name, c.image.tag, c.status, shortDigest(c.digest)]),
+    ["NAME", "TAG", "STATUS", "DIGEST", "BUILD ESTIMATE"],
+    ...result.checks.map((c) => [
+      c.image.name,
+      c.image.tag,
+      c.status,
+      shortDigest(c.digest),
+      c.status === "missing"
+        ? `${c.image.computeType}, ${formatEstimate(estimateBuild(c.image))}`
+        : "",
+    ]),
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const lines = rows.map((r) =>
@@ -118,6 +150,7 @@ export function formatTable(result: CheckResult, selection?: Selection): string 
   lines.push(
     "",
     `${count("present")} present, ${missing} missing, ${count("skipped")} skipped (${where})`,
+    estimateLine(result),
   );
   if (missing > 0 && selection?.stackRegistry) {
     lines.push(

@@ -308,12 +308,15 @@ describe("plan against a local registry", function () {
     const r = await run([...base(), "--registry", registry.host]);
     assert.equal(r.code, 0, r.err);
     const lines = r.out.trimEnd().split("\n");
-    assert.match(lines[0], /^NAME +TAG +STATUS +DIGEST$/);
+    assert.match(lines[0], /^NAME +TAG +STATUS +DIGEST +BUILD ESTIMATE$/);
     assert.match(
       lines[1],
       new RegExp(`^alpha +0\\.1\\.0 +present +${layout.alpha.digest.slice(0, 19)}$`),
     );
-    assert.match(lines[2], /^beta +0\.2\.0 +missing$/);
+    assert.match(
+      lines[2],
+      /^beta +0\.2\.0 +missing +BUILD_GENERAL1_MEDIUM, unknown \(no sizeGB\)$/,
+    );
     assert.match(lines[4], /^gamma-cuda +0\.3\.0-cuda +present +sha256:[0-9a-f]{12}$/);
     assert.match(lines[6], /^epsilon +0\.1\.0 +skipped$/);
     assert.equal(

@@ -1,0 +1,115 @@
+// `plan`'s build estimate for missing images, in the table and in --json, against the loopback ECR emulator.
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { AwsEmulator, startAwsEmulator } from "./support/awsEmulator";
+import { runCli } from "./support/cli";
+import { SHA } from "./support/planCatalog";
+
+const PREFIX = "plan-estimate";
+const d = (n: number) => `sha256:${String(n).padStart(2, "0").repeat(32)}`;
+
+/** Sizes chosen for round figures: see test/buildEstimate.test.ts for the arithmetic. */
+const MANIFEST = `
+models:
+  - name: alpha
+    source: org/alpha
+    revision: ${SHA}
+    tag: "0.1.0"
+    sizeGB: 1
+  - name: beta
+    source: org/beta
+    revision: ${SHA}
+    tag: "0.2.0"
+    sizeGB: 30
+  - name: gamma
+    source: org/gamma
+    revision: ${SHA}
+    tag: "0.3.0"
+    sizeGB: 30
+    variants: [{accelerator: cpu}, {accelerator: cuda}]
+  - name: delta
+    source: org/delta
+    revision: ${SHA}
+    tag: "0.1.0"
+  - name: epsilon
+    source: org/epsilon
+    revision: ${SHA}
+    tag: "0.1.0"
+    sizeGB: 800
+    downloadAtRuntime: true
+`;
+
+describe("plan: build estimate of the missing images", function () {
+  this.timeout(30_000);
+  let emu: AwsEmulator;
+  let restore: () => void;
+  let dir: string;
+  let args: string[];
+
+  before(async () => {
+    emu = await startAwsEmulator();
+    restore = emu.useForSdk();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-estimate-"));
+    fs.writeFileSync(path.join(dir, "models.yaml"), MANIFEST);
+    args = ["plan", "--manifest", path.join(dir, "models.yaml"), "--registry-prefix", PREFIX];
+    args.push("--tag-suffix", "");
+  });
+  after(async () => {
+    restore?.();
+    await emu?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    emu.reset();
+    emu.addRepository(`${PREFIX}/alpha`, { "0.1.0": d(1) });
+    emu.addRepository(`${PREFIX}/gamma`, { "0.3.0-cuda": d(4) });
+  });
+
+  it("--json: estimate {computeType, minutes, usd} on each missing row only, null when unknown", async () => {
+    const r = await runCli([...args, "--json"]);
+    assert.equal(r.code, 0, r.err);
+    const rows = JSON.parse(r.out) as { name: string; status: string; estimate?: unknown }[];
+    assert.deepEqual(
+      rows.map((e) => [e.name, e.status, e.estimate]),
+      [
+        ["alpha", "present", undefined],
+        // 30 GB on MEDIUM: 16 minutes at $0.01.
+        ["beta", "missing", { computeType: "BUILD_GENERAL1_MEDIUM", minutes: 16, usd: 0.16 }],
+        ["gamma", "missing", { computeType: "BUILD_GENERAL1_MEDIUM", minutes: 16, usd: 0.16 }],
+        ["gamma-cuda", "present", undefined],
+        // No sizeGB: no guess.
+        ["delta", "missing", { computeType: "BUILD_GENERAL1_MEDIUM", minutes: null, usd: null }],
+        ["epsilon", "skipped", undefined],
+      ],
+    );
+  });
+
+  it("the table: compute type and estimate per missing image, the total and the storage under the summary", async () => {
+    emu.reset();
+    emu.addRepository(`${PREFIX}/alpha`, { "0.1.0": d(1) });
+    const r = await runCli(args);
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.trimEnd().split("\n");
+    assert.match(lines[0], /^NAME +TAG +STATUS +DIGEST +BUILD ESTIMATE$/);
+    assert.match(lines[1], /^alpha +0\.1\.0 +present +sha256:[0-9a-f]{12}$/);
+    assert.match(lines[2], /^beta +0\.2\.0 +missing +BUILD_GENERAL1_MEDIUM, ~16 min, ~\$0\.16$/);
+    // cuda builds on the GPU compute, whose price the table does not hold: minutes, cost unknown.
+    assert.match(
+      lines[4],
+      /^gamma-cuda +0\.3\.0-cuda +missing +BUILD_GENERAL1_SMALL, ~21 min, cost unknown$/,
+    );
+    assert.match(
+      lines[5],
+      /^delta +0\.1\.0 +missing +BUILD_GENERAL1_MEDIUM, unknown \(no sizeGB\)$/,
+    );
+    assert.match(lines[6], /^epsilon +0\.1\.0 +skipped$/);
+    assert.match(lines[8], /^1 present, 4 missing, 1 skipped \(/);
+    // 16 + 16 + 21 minutes; $0.32 known; storage: alpha 1 + beta 30 + gamma 30 GB (gamma once), delta unknown.
+    assert.equal(
+      lines[9],
+      "estimate: building the 4 missing: ~53 min (1 without sizeGB), ~$0.32 (2 without a price); ECR storage of the stack's images ~61 GB, ~$6.10/month (1 without sizeGB) (prices: lib/prices.ts (us-east-1 on-demand, 2026-12-01))",
+    );
+  });
+});
