@@ -242,6 +242,8 @@ describe("plan against a local registry", function () {
       tag: "0.2.0",
       uri: `oci://${host}/${PREFIX}/beta:0.2.0`,
       status: "missing",
+      // The catalogue gives no sizeGB: the estimate is unknown, never guessed.
+      estimate: { computeType: "BUILD_GENERAL1_MEDIUM", minutes: null, usd: null },
     },
     {
       name: "gamma",
@@ -271,6 +273,8 @@ describe("plan against a local registry", function () {
       tag: "0.1.0",
       uri: `oci://${host}/${PREFIX}/delta:0.1.0`,
       status: "missing",
+      // The catalogue gives no sizeGB: the estimate is unknown, never guessed.
+      estimate: { computeType: "BUILD_GENERAL1_MEDIUM", minutes: null, usd: null },
     },
     {
       name: "epsilon",
