@@ -55,7 +55,12 @@ function findModelCard(provenanceFile: string, p: Provenance, given?: string): s
   const dir = path.dirname(provenanceFile);
   const candidates = given
     ? [given]
-    : [path.join(dir, CARD), ...(entry ? [path.join(dir, "..", entry.layer, CARD)] : [])];
+    : // The image layout keeps the card beside the provenance (/models); the staging layout
+      // keeps it in its slot: <output>/meta/models/.provenance.json, <output>/<slot>/models/README.md.
+      [
+        path.join(dir, CARD),
+        ...(entry ? [path.join(dir, "..", "..", entry.layer, "models", CARD)] : []),
+      ];
   const file = candidates.find((c) => fs.existsSync(c));
   if (given && !file) {
     throw new UsageError(`--model-card ${given}: no such file`);

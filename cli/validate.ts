@@ -51,7 +51,8 @@ from Pulumi.<stack>.yaml.`,
       if (stack.diagnostics.length > 0) {
         return report(stack.diagnostics);
       }
-      rules = stack.settings;
+      // The region decides where CodeBuild has GPU compute for cuda variants.
+      rules = { ...stack.settings, region: stack.region };
     }
     const { result, diagnostics } = await readManifest(file, rules, io);
     if (result === undefined) {

@@ -19,10 +19,11 @@ export class BuildSource extends pulumi.ComponentResource {
   readonly object: aws.s3.BucketObjectv2;
   readonly bucketName: pulumi.Output<string>;
   readonly bucketArn: pulumi.Output<string>;
-  /** `sources/<sha256>.zip`: a content change is a new key, so CodeBuild never builds a stale source. */
+  /**
+   * `sources/<sha256>.zip`: a content change is a new key, so the key alone names the source and
+   * builds pass no S3 version id (see the archive below for why).
+   */
   readonly objectKey: string;
-  /** S3 version id of the archive, passed to StartBuild as the source version. */
-  readonly objectVersion: pulumi.Output<string>;
   readonly contentHash: string;
 
   constructor(name: string, args: BuildSourceArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -54,10 +55,34 @@ export class BuildSource extends pulumi.ComponentResource {
       { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } },
       child,
     );
+    const archive = new pulumi.asset.AssetArchive(
+      Object.fromEntries(Object.entries(files).map(([k, f]) => [k, new pulumi.asset.FileAsset(f)])),
+    );
+    // The first archive is written before versioning is enabled, and builds read it by key, not by
+    // version. S3's PutBucketVersioning reference: "When you enable versioning on a bucket for the
+    // first time, it might take a short amount of time for the change to be fully propagated.
+    // While this change is propagating, you might encounter intermittent HTTP 404 NoSuchKey
+    // errors for requests to objects created or updated after enabling versioning. We recommend
+    // that you wait for 15 minutes after enabling versioning before issuing write operations."
+    // Written seconds after versioning, a new stack's archive could be unreadable by its first
+    // build, and its versionId empty or not yet readable. Written before, it is an ordinary
+    // (null-version) object. Later archives get new keys long after versioning has settled; the
+    // key is content-addressed, so the current object at a key is always the same source.
+    this.object = new aws.s3.BucketObjectv2(
+      `${name}-archive`,
+      {
+        bucket,
+        key: this.objectKey,
+        source: archive,
+        contentType: "application/zip",
+        tags: args.tags,
+      },
+      child,
+    );
     const versioning = new aws.s3.BucketVersioning(
       `${name}-versioning`,
       { bucket, versioningConfiguration: { status: "Enabled" } },
-      child,
+      { ...child, dependsOn: [this.object] },
     );
     new aws.s3.BucketServerSideEncryptionConfiguration(
       `${name}-encryption`,
@@ -101,27 +126,8 @@ export class BuildSource extends pulumi.ComponentResource {
       // A bucket policy put while the public-access block is still being applied can be rejected.
       { ...child, dependsOn: [access] },
     );
-    const archive = new pulumi.asset.AssetArchive(
-      Object.fromEntries(Object.entries(files).map(([k, f]) => [k, new pulumi.asset.FileAsset(f)])),
-    );
-    this.object = new aws.s3.BucketObjectv2(
-      `${name}-archive`,
-      {
-        bucket,
-        key: this.objectKey,
-        source: archive,
-        contentType: "application/zip",
-        tags: args.tags,
-      },
-      { ...child, dependsOn: [versioning] },
-    );
     this.bucketName = this.bucket.bucket;
     this.bucketArn = this.bucket.arn;
-    this.objectVersion = this.object.versionId;
-    this.registerOutputs({
-      bucketName: this.bucketName,
-      objectKey: this.objectKey,
-      objectVersion: this.objectVersion,
-    });
+    this.registerOutputs({ bucketName: this.bucketName, objectKey: this.objectKey });
   }
 }

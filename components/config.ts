@@ -70,7 +70,9 @@ export function readStackInputs(projectDir: string): StackInputs {
     );
   }
   const shown = path.relative(projectDir, file) || file;
-  const result = parseManifest(shown, text, settings);
+  // The region decides where CodeBuild has GPU compute for cuda variants.
+  const region = new pulumi.Config("aws").get("region") ?? process.env.AWS_REGION ?? "";
+  const result = parseManifest(shown, text, { ...settings, region });
   if (result.diagnostics.length > 0) {
     throw new pulumi.RunError(
       `${shown} is not valid for stack '${settings.stack}':\n${result.diagnostics.map(formatDiagnostic).join("\n")}`,
@@ -81,7 +83,6 @@ export function readStackInputs(projectDir: string): StackInputs {
     throw new pulumi.RunError(`stack '${settings.stack}': ${selected.problems.join("; ")}`);
   }
   const aws = new pulumi.Config("aws");
-  const region = aws.get("region") ?? process.env.AWS_REGION ?? "";
   const identity = identityFromAwsConfig((key) => aws.get(key));
   if (identity.problems.length > 0) {
     throw new pulumi.RunError(

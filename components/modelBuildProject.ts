@@ -1,5 +1,6 @@
 // One CodeBuild project per model x variant, with its own role, a policy scoped to its resources, and logs.
 
+import { createHash } from "node:crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { buildEnvironment, HF_TOKEN_ENV, type PlainEnv } from "../lib/buildEnv";
@@ -13,6 +14,8 @@ export interface ModelBuildProjectArgs {
   image: ImageSpec;
   /** CodeBuild project name (also names its log group). */
   projectName: string;
+  /** AWS region of the project: IAM role names are global to the account, project names are not. */
+  region: string;
   repositoryArn: pulumi.Input<string>;
   repositoryUrl: pulumi.Input<string>;
   sourceBucketName: pulumi.Input<string>;
@@ -29,6 +32,36 @@ export interface ModelBuildProjectArgs {
   /** More statements for the role's policy (e.g. pull-through cache), each on its own resources. */
   additionalStatements?: pulumi.Input<object>[];
   tags?: Record<string, string>;
+}
+
+/**
+ * IAM quotas ("IAM and AWS STS quotas", names): a role name is at most 64 characters of
+ * `[\w+=,.@-]`, unique within the account (all regions), case-insensitively. Pulumi's auto-name
+ * (`<resource>-role-` plus 7 random characters) passes 64 once an image name is about 44
+ * characters, and only IAM notices. So the name is the project name, cut to fit, plus 8 hex
+ * characters of a hash of region and project name: deterministic, unique per region and project.
+ */
+export const IAM_ROLE_NAME_MAX = 64;
+
+export function buildRoleName(projectName: string, region: string): string {
+  const hash = createHash("sha256").update(`${region}/${projectName}`).digest("hex").slice(0, 8);
+  const base = projectName
+    .replace(/[^\w+=,.@-]/g, "-")
+    .slice(0, IAM_ROLE_NAME_MAX - hash.length - 1);
+  return `${base}-${hash}`;
+}
+
+/** Inline policy name: unique per role is enough (at most 128 characters). */
+export const BUILD_POLICY_NAME = "model-image-build";
+
+/** CodeBuild's project description is at most 255 characters. */
+export const PROJECT_DESCRIPTION_MAX = 255;
+
+export function projectDescription(image: ImageSpec): string {
+  const text = `Builds ${image.repositoryName}:${image.tag} (${image.source}@${image.revision})`;
+  return text.length <= PROJECT_DESCRIPTION_MAX
+    ? text
+    : `${text.slice(0, PROJECT_DESCRIPTION_MAX - 3)}...`;
 }
 
 /** The inline policy: exactly what one build needs, on its own resources. */
@@ -117,6 +150,7 @@ export class ModelBuildProject extends pulumi.ComponentResource {
     this.role = new aws.iam.Role(
       `${name}-role`,
       {
+        name: buildRoleName(args.projectName, args.region),
         description: `CodeBuild service role for ${args.projectName}`,
         assumeRolePolicy: pulumi.jsonStringify({
           Version: "2012-10-17",
@@ -137,7 +171,9 @@ export class ModelBuildProject extends pulumi.ComponentResource {
     const policy = new aws.iam.RolePolicy(
       `${name}-policy`,
       {
-        role: this.role.id,
+        name: BUILD_POLICY_NAME,
+        // The role's name (which is also its id in the provider).
+        role: this.role.name,
         policy: pulumi
           .output({
             repositoryArn: args.repositoryArn,
@@ -171,7 +207,7 @@ export class ModelBuildProject extends pulumi.ComponentResource {
       `${name}-project`,
       {
         name: args.projectName,
-        description: `Builds ${image.repositoryName}:${image.tag} (${image.source}@${image.revision})`,
+        description: projectDescription(image),
         serviceRole: this.role.arn,
         buildTimeout: args.buildTimeoutMinutes,
         // One build at a time per image: a second concurrent build of the same tag is never useful.

@@ -2,7 +2,7 @@
 
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { buildInputs } from "../lib/buildEnv";
+import { BUILD_SOURCE_ENV, buildInputs } from "../lib/buildEnv";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { renderImagePolicy } from "../lib/imagePolicy";
@@ -319,6 +319,7 @@ export class ModelCatalog extends pulumi.ComponentResource {
       {
         image,
         projectName,
+        region: args.region,
         repositoryArn: repository.arn,
         repositoryUrl: repository.url,
         sourceBucketName: source.bucketName,
@@ -370,10 +371,16 @@ export class ModelCatalog extends pulumi.ComponentResource {
         repositoryName: image.repositoryName,
         tag: image.tag,
         projectName,
-        sourceVersion: source.objectVersion,
+        // No sourceVersion: the archive key is content-addressed, so the build reads the current
+        // object at the project's key, and a new stack's first archive needs no version id that
+        // S3 may not have propagated yet (see BuildSource). The key rides along as a build
+        // variable, so a changed docker/ or buildspec/ is a changed input.
         // The same values as the project's variables: with rebuildOnSourceChange, a new revision
-        // (or include list, base image...) under an unchanged MUTABLE tag rebuilds it.
-        environment: buildInputs(image, s.maxLayerBytes),
+        // (or include list, base image, build source...) under an unchanged MUTABLE tag rebuilds it.
+        environment: {
+          ...buildInputs(image, s.maxLayerBytes),
+          [BUILD_SOURCE_ENV]: source.objectKey,
+        },
         rebuildOnChange: s.rebuildOnSourceChange,
         timeoutMinutes: s.buildTimeoutMinutes + WAIT_MARGIN_MINUTES,
         pollIntervalSeconds: s.buildPollSeconds,

@@ -33,6 +33,11 @@ GROUP_SLOTS = 16
 DEFAULT_MAX_LAYER_BYTES = 10 * 1024**3
 DEFAULT_TOKEN_FILE = "/run/secrets/hf_token"
 META_DIR = "meta"
+# Each slot holds `models/...`, and the Dockerfile copies the slot to `/`: the `models` directory
+# entry of every layer then comes from here with a fixed mtime, instead of being created by the
+# COPY with the build's clock. So the same files give the same layer blob in any build (cpu and
+# cuda variants, a rebuild), and the registry stores the weights once.
+MODELS_DIR = "models"
 PROVENANCE_FILE = ".provenance.json"
 # Inside --output so that moving a downloaded file into its group is a rename, not a copy.
 DOWNLOAD_DIR = ".download"
@@ -73,6 +78,11 @@ class StagedFile:
 
 def slot_name(index: int) -> str:
     return f"g{index:02d}"
+
+
+def staged_path(output: str, slot: str, path: str = "") -> str:
+    """Where `path` (repo-relative, `/`-separated) of a slot (or META_DIR) is staged."""
+    return os.path.join(output, slot, MODELS_DIR, *[p for p in path.split("/") if p])
 
 
 def human_bytes(n: int) -> str:
@@ -469,8 +479,8 @@ def prepare_output(output: str) -> None:
         raise StageError(f"--output {output!r} exists and is not an empty directory; remove it or pick another")
     os.makedirs(output, exist_ok=True)
     for i in range(GROUP_SLOTS):
-        os.makedirs(os.path.join(output, slot_name(i)), exist_ok=True)
-    os.makedirs(os.path.join(output, META_DIR), exist_ok=True)
+        os.makedirs(staged_path(output, slot_name(i)), exist_ok=True)
+    os.makedirs(staged_path(output, META_DIR), exist_ok=True)
 
 
 def stage_files(
@@ -484,7 +494,7 @@ def stage_files(
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {
             pool.submit(
-                _place, os.path.join(source_root, *path.split("/")), os.path.join(output, slot, *path.split("/")), move
+                _place, os.path.join(source_root, *path.split("/")), staged_path(output, slot, path), move
             ): (path, slot)
             for path, slot in jobs
         }
@@ -558,7 +568,7 @@ def run(args: argparse.Namespace) -> dict:
     staged = stage_files(root, groups, output, source.move, workers)
 
     def read_staged(path: str) -> str:
-        with open(os.path.join(output, staged[path].group, *path.split("/")), encoding="utf-8") as f:
+        with open(staged_path(output, staged[path].group, path), encoding="utf-8") as f:
             return f.read()
 
     problems = verify_staged(expected, staged) + safetensors_index_problems(staged, read_staged)
@@ -570,10 +580,10 @@ def run(args: argparse.Namespace) -> dict:
     if os.path.isdir(download_dir):
         shutil.rmtree(download_dir)
     provenance = build_provenance(source.describe(), include, exclude, args.max_layer_bytes, groups, staged)
-    with open(os.path.join(output, META_DIR, PROVENANCE_FILE), "w", encoding="utf-8") as f:
+    with open(staged_path(output, META_DIR, PROVENANCE_FILE), "w", encoding="utf-8") as f:
         json.dump(provenance, f, indent=2, sort_keys=True)
         f.write("\n")
-    os.chmod(os.path.join(output, META_DIR, PROVENANCE_FILE), FILE_MODE)
+    os.chmod(staged_path(output, META_DIR, PROVENANCE_FILE), FILE_MODE)
     _normalize_tree(output)
     log(
         f"staged {len(staged)} files ({human_bytes(provenance['totalBytes'])}) of "

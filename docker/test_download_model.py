@@ -69,7 +69,7 @@ def staged_tree(output: str) -> Dict[str, str]:
     for slot in sorted(os.listdir(output)):
         if not re.fullmatch(r"g\d\d", slot):
             continue
-        base = os.path.join(output, slot)
+        base = dm.staged_path(output, slot)
         for dirpath, _, filenames in os.walk(base):
             for name in filenames:
                 rel = os.path.relpath(os.path.join(dirpath, name), base).replace(os.sep, "/")
@@ -146,9 +146,10 @@ class GroupingTest(unittest.TestCase):
             text = f.read()
         final = text.split("\nFROM ${BASE_IMAGE}", 1)
         self.assertEqual(len(final), 2, "the final stage starts with FROM ${BASE_IMAGE}")
-        slots = re.findall(r"^COPY --from=downloader \S* ?/staging/(g\d\d)/ /models/$", final[1], re.M)
+        # To `/`: each slot brings its own `models/` directory (fixed mtime, reproducible layers).
+        slots = re.findall(r"^COPY --from=downloader \S* ?/staging/(g\d\d)/ /$", final[1], re.M)
         self.assertEqual(slots, [dm.slot_name(i) for i in range(dm.GROUP_SLOTS)])
-        self.assertRegex(final[1], r"(?m)^COPY --from=downloader \S* ?/staging/meta/ /models/$")
+        self.assertRegex(final[1], r"(?m)^COPY --from=downloader \S* ?/staging/meta/ /$")
         self.assertNotRegex(final[1], r"(?m)^RUN\b", "the final stage must not need emulation")
 
 
@@ -257,7 +258,7 @@ class OfflineStagingTest(unittest.TestCase):
         tree = staged_tree(self.out)
         self.assertEqual(sorted(tree), sorted(self.files))
         for rel, slot in tree.items():
-            path = os.path.join(self.out, slot, *rel.split("/"))
+            path = dm.staged_path(self.out, slot, rel)
             with open(path, "rb") as f:
                 self.assertEqual(f.read(), self.files[rel], rel)
             self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o644, rel)
@@ -269,7 +270,7 @@ class OfflineStagingTest(unittest.TestCase):
         self.assertEqual(used, ["g00", "g01", "g02"])
         self.assertEqual([r for r, s in tree.items() if s == "g00"], ["model-00001-of-00003.safetensors"])
 
-        with open(os.path.join(self.out, "meta", ".provenance.json"), encoding="utf-8") as f:
+        with open(dm.staged_path(self.out, "meta", ".provenance.json"), encoding="utf-8") as f:
             prov = json.load(f)
         self.assertEqual(prov["source"], {"type": "local", "repo": "acme/tiny", "revision": SHA, "commit": SHA})
         self.assertEqual(prov["maxLayerBytes"], 2500)
@@ -286,7 +287,7 @@ class OfflineStagingTest(unittest.TestCase):
     def test_revision_defaults_to_local(self):
         code, log = self.stage()
         self.assertEqual(code, 0, log)
-        with open(os.path.join(self.out, "meta", ".provenance.json"), encoding="utf-8") as f:
+        with open(dm.staged_path(self.out, "meta", ".provenance.json"), encoding="utf-8") as f:
             self.assertEqual(json.load(f)["source"]["commit"], "local")
 
     def test_skips_git_and_hub_bookkeeping_and_follows_file_symlinks(self):
@@ -452,7 +453,7 @@ class HubModeTest(unittest.TestCase):
         want = {p: b for p, b in self.files.items() if not p.startswith("original/")}
         tree = staged_tree(self.out)
         self.assertEqual(sorted(tree), sorted(want))
-        with open(os.path.join(self.out, "meta", ".provenance.json"), encoding="utf-8") as f:
+        with open(dm.staged_path(self.out, "meta", ".provenance.json"), encoding="utf-8") as f:
             prov = json.load(f)
         self.assertEqual(prov["source"]["type"], "huggingface")
         self.assertEqual(prov["source"]["revision"], "main")

@@ -4,6 +4,12 @@ import type { ImageSpec } from "./manifest";
 
 /** Name of the SECRETS_MANAGER variable that carries the HuggingFace token into a build. */
 export const HF_TOKEN_ENV = "HF_TOKEN";
+/**
+ * Set per build by the ModelImage provider: the S3 key of the source archive
+ * (`sources/<sha256>.zip`) the project builds. Informational for the build; for the provider it
+ * makes a new source a new input.
+ */
+export const BUILD_SOURCE_ENV = "BUILD_SOURCE_KEY";
 /** The variable the ModelImage provider overrides per build; the buildspec tags with it. */
 export const IMAGE_TAG_ENV = "IMAGE_TAG";
 

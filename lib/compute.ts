@@ -39,6 +39,38 @@ export const ENVIRONMENT_TYPES: Record<Accelerator, EnvironmentType> = {
 /** A docker build holds the download, the staged copy and the image layers: about 3x the weights. */
 export const DISK_FACTOR = 3;
 
+/**
+ * Regions where CodeBuild runs LINUX_GPU_CONTAINER builds on on-demand compute. From the CodeBuild
+ * API Reference, ProjectEnvironment `type` (read 2026-12-01): "The environment type
+ * LINUX_GPU_CONTAINER is available only in regions US East (N. Virginia), US East (Ohio), US West
+ * (Oregon), Canada (Central), EU (Ireland), EU (London), EU (Frankfurt), Asia Pacific (Tokyo), Asia
+ * Pacific (Seoul), Asia Pacific (Singapore), Asia Pacific (Sydney), China (Beijing), and China
+ * (Ningxia)." A project elsewhere is created, but its builds fail at provisioning.
+ */
+export const GPU_REGIONS: readonly string[] = [
+  "us-east-1",
+  "us-east-2",
+  "us-west-2",
+  "ca-central-1",
+  "eu-west-1",
+  "eu-west-2",
+  "eu-central-1",
+  "ap-northeast-1",
+  "ap-northeast-2",
+  "ap-southeast-1",
+  "ap-southeast-2",
+  "cn-north-1",
+  "cn-northwest-1",
+];
+
+/** Why a cuda build cannot run in `region`, or undefined when it can (or the region is unknown). */
+export function gpuRegionProblem(region: string | undefined): string | undefined {
+  if (region === undefined || region === "" || GPU_REGIONS.includes(region)) {
+    return undefined;
+  }
+  return `CodeBuild has no GPU compute (LINUX_GPU_CONTAINER) in ${region}; cuda variants build only in ${GPU_REGIONS.join(", ")}: set aws:region to one of them, or remove the cuda variant`;
+}
+
 /** Model size assumed when the manifest gives no `sizeGB`: fits the default compute of each kind. */
 export const DEFAULT_COMPUTE: Record<Accelerator, string> = {
   cpu: "BUILD_GENERAL1_MEDIUM",

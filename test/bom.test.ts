@@ -402,7 +402,7 @@ describe("bom: a real staged model, built with buildah, attached to its image in
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
-    provenanceFile = path.join(ctx, "staging", "meta", ".provenance.json");
+    provenanceFile = path.join(ctx, "staging", "meta", "models", ".provenance.json");
     const image = "localhost/modelcar-test/tiny:1.0";
     buildah(storage.args, [
       "bud",

@@ -36,6 +36,10 @@ interface RunResult {
   status: number | null;
   output: string;
   calls: Call[];
+  /** CODEBUILD_SRC_DIR during the run. */
+  srcDir: string;
+  /** What is left in $CODEBUILD_SRC_DIR/.modelcar after the run. */
+  leftovers: string[];
 }
 
 function loadBuildspec(): Buildspec {
@@ -68,7 +72,13 @@ if (argv[0] === "buildx" && argv[1] === "build") {
   const i = argv.indexOf("--metadata-file");
   if (i >= 0) fs.writeFileSync(argv[i + 1], JSON.stringify({ "containerimage.config.digest": "sha256:" + "cd".repeat(32), "containerimage.digest": process.env.FAKE_DIGEST }, null, 2));
 }
-if (argv[0] === "run") process.exit(Number(process.env.FAKE_DOCKER_RUN_EXIT || 0));
+if (argv[0] === "run" && argv.includes("-d")) {
+  // buildkitd: listen on the socket of the bind-mounted run directory, as the real one would.
+  const dir = argv[argv.indexOf(argv.find((a) => a.endsWith(":/run/buildkit")))].split(":")[0];
+  require("net").createServer().listen(dir + "/buildkitd.sock", () => process.exit(0));
+} else if (argv[0] === "run") {
+  process.exit(Number(process.env.FAKE_DOCKER_RUN_EXIT || 0));
+}
 `,
   };
   for (const [name, body] of Object.entries(tools)) {
@@ -117,6 +127,7 @@ function runBuildspec(env: Record<string, string>, fake: Record<string, string> 
           PATH: `${bin}:/usr/bin:/bin`,
           HOME: dir,
           TMPDIR: dir,
+          CODEBUILD_SRC_DIR: dir,
           FAKE_LOG: log,
           FAKE_DIGEST: DIGEST,
           ...fake,
@@ -131,7 +142,15 @@ function runBuildspec(env: Record<string, string>, fake: Record<string, string> 
       .split("\n")
       .filter(Boolean)
       .map((l) => JSON.parse(l) as Call);
-    return { status: res.status, output: `${res.stdout}${res.stderr}`, calls };
+    const work = path.join(dir, ".modelcar");
+    const leftovers = fs.existsSync(work) ? fs.readdirSync(work).sort() : [];
+    return {
+      status: res.status,
+      output: `${res.stdout}${res.stderr}`,
+      calls,
+      srcDir: dir,
+      leftovers,
+    };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -149,7 +168,7 @@ function steps(calls: Call[]): string[] {
     if (c.tool === "nvidia-smi") {
       return ["host-gpu"];
     }
-    if (c.tool === "docker" && c.argv[0] === "run") {
+    if (c.tool === "docker" && c.argv[0] === "run" && c.argv.includes("--gpus")) {
       return ["run"];
     }
     if (c.tool === "docker" && c.argv[1] === "build") {
@@ -216,11 +235,11 @@ describe("buildspec/buildspec.yml", () => {
   describe("run against fake aws and docker", function () {
     this.timeout(60_000);
 
-    it("logs in to ECR, sets up a docker-container builder, builds every platform with cache and pushes", () => {
+    it("logs in to ECR, runs BuildKit with its state on CODEBUILD_SRC_DIR's disk, builds every platform with cache and pushes", () => {
       const r = runBuildspec(contractEnv());
       assertOk(r);
 
-      const [awsCall, login, create] = r.calls.filter(
+      const [awsCall, login, buildkitd, create] = r.calls.filter(
         (c) => c.tool !== "docker" || c.argv[1] !== "version",
       );
       assert.deepEqual(awsCall.argv, ["ecr", "get-login-password", "--region", "eu-west-1"]);
@@ -232,15 +251,32 @@ describe("buildspec/buildspec.yml", () => {
         "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
       ]);
       assert.equal(login.stdin?.trim(), "fake-ecr-password");
-      assert.deepEqual(create.argv.slice(0, 6), [
+      // BuildKit's state (snapshots, content store) is a bind mount from the build's own disk,
+      // not the docker volume under /var/lib/docker that the docker-container driver would use.
+      const work = path.join(r.srcDir, ".modelcar");
+      assert.deepEqual(buildkitd.argv.slice(0, 5), [
+        "run",
+        "-d",
+        "--name",
+        "modelcar-buildkitd",
+        "--privileged",
+      ]);
+      assert.deepEqual(flagValues(buildkitd.argv, "-v"), [
+        `${work}/buildkit:/var/lib/buildkit`,
+        `${work}/run:/run/buildkit`,
+      ]);
+      assert.ok(buildkitd.argv.includes("moby/buildkit:v0.26.3"));
+      assert.deepEqual(create.argv, [
         "buildx",
         "create",
         "--name",
         "modelcar",
         "--driver",
-        "docker-container",
+        "remote",
+        "--use",
+        `unix://${work}/run/buildkitd.sock`,
       ]);
-      assert.ok(create.argv.includes("--use") && create.argv.includes("--bootstrap"));
+      assert.match(r.output, new RegExp(`BuildKit state in ${work}/buildkit`));
 
       const all = builds(r.calls);
       assert.equal(all.length, 1, "a cpu variant builds once");
@@ -263,9 +299,15 @@ describe("buildspec/buildspec.yml", () => {
       const cacheRef = `${REPO}:buildcache-cpu-${SHA}`;
       assert.deepEqual(flagValues(argv, "--cache-from"), [`type=registry,ref=${cacheRef}`]);
       const [cacheTo] = flagValues(argv, "--cache-to");
+      // mode=min: the cache holds the image's own layers (the blobs the push uploads anyway),
+      // never the downloader stage's layer, a second copy of the weights.
+      assert.ok(
+        !cacheTo.split(",").includes("mode=max"),
+        `--cache-to ${cacheTo} exports every stage`,
+      );
       for (const opt of [
         `ref=${cacheRef}`,
-        "mode=max",
+        "mode=min",
         "image-manifest=true",
         "oci-mediatypes=true",
         "compression=zstd",
@@ -288,7 +330,7 @@ describe("buildspec/buildspec.yml", () => {
       assert.equal(flagValues(argv, "--metadata-file").length, 1);
       assert.ok(!argv.includes("--load") && !argv.includes("--no-cache-filter"));
       assert.ok(
-        !r.calls.some((c) => c.tool === "docker" && c.argv[0] === "run"),
+        !r.calls.some((c) => c.tool === "docker" && c.argv.includes("--gpus")),
         "no GPU check for cpu",
       );
 
@@ -351,42 +393,56 @@ describe("buildspec/buildspec.yml", () => {
       ]);
     });
 
-    it("runs the GPU smoke check on a loaded linux/amd64 image before pushing a cuda variant", () => {
+    it("runs the GPU smoke check with its own pinned CUDA image on the exported linux/amd64 model before pushing a cuda variant", () => {
       const r = runBuildspec(contractEnv({ ACCELERATOR: "cuda", IMAGE_TAG: "1.0-cuda" }));
       assertOk(r);
-      assert.deepEqual(steps(r.calls), [
-        "host-gpu",
-        "build type=docker",
-        "run",
-        "build type=image",
-      ]);
+      assert.deepEqual(steps(r.calls), ["host-gpu", "build type=local", "run", "build type=image"]);
 
       const [smoke, push] = builds(r.calls);
       assert.deepEqual(flagValues(smoke.argv, "--platform"), ["linux/amd64"]);
+      const smokeDir = path.join(r.srcDir, ".modelcar", "smoke");
+      assert.deepEqual(flagValues(smoke.argv, "--output"), [`type=local,dest=${smokeDir}`]);
       assert.deepEqual(
         flagValues(smoke.argv, "--cache-to"),
         [],
         "only the pushed build writes the cache",
       );
-      const run = r.calls.find((c) => c.tool === "docker" && c.argv[0] === "run");
+      // The pushed build is the cpu build's: same Dockerfile, same base, no CUDA anywhere.
+      assert.equal(buildArgs(push.argv).BASE_IMAGE, "public.ecr.aws/docker/library/busybox:1.37.0");
+      const run = r.calls.find((c) => c.tool === "docker" && c.argv.includes("--gpus"));
       assert.ok(run);
       assert.deepEqual(run.argv.slice(0, 4), ["run", "--rm", "--gpus", "all"]);
-      assert.ok(run.argv.includes("modelcar-smoke:1.0-cuda"));
-      assert.match(run.argv[run.argv.length - 1], /nvidia-smi/);
-      assert.match(run.argv[run.argv.length - 1], /ls -A \/models/);
+      assert.ok(flagValues(run.argv, "-e").includes("NVIDIA_DISABLE_REQUIRE=true"));
+      assert.deepEqual(flagValues(run.argv, "-v"), [`${smokeDir}:/modelcar`]);
+      assert.ok(run.argv.includes("nvcr.io/nvidia/cuda:12.8.1-base-ubuntu24.04"));
+      const script = run.argv[run.argv.length - 1];
+      assert.match(script, /nvidia-smi -L/);
+      assert.match(script, /chroot \/modelcar \/bin\/sh -c "\$MODELCAR_CHECK"/);
+      const check = flagValues(run.argv, "-e").find((e) => e.startsWith("MODELCAR_CHECK="));
+      assert.match(check ?? "", /ls -A \/models/);
       assert.ok(
         flagValues(push.argv, "--cache-to")[0].includes(`ref=${REPO}:buildcache-cuda-${SHA}`),
       );
       assert.ok(flagValues(push.argv, "--output")[0].includes(`name=${REPO}:1.0-cuda`));
+      assert.ok(!r.leftovers.includes("smoke"), "the exported model is removed before the push");
+    });
+
+    it("runs the smoke check with CUDA_SMOKE_IMAGE when set", () => {
+      const image =
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/nvidia/cuda:12.8.1-base-ubuntu24.04";
+      const r = runBuildspec(contractEnv({ ACCELERATOR: "cuda", CUDA_SMOKE_IMAGE: image }));
+      assertOk(r);
+      const run = r.calls.find((c) => c.tool === "docker" && c.argv.includes("--gpus"));
+      assert.ok(run?.argv.includes(image));
     });
 
     it("pushes nothing when the GPU smoke check fails", () => {
       const r = runBuildspec(contractEnv({ ACCELERATOR: "cuda" }), { FAKE_DOCKER_RUN_EXIT: "1" });
       assert.notEqual(r.status, 0);
-      assert.match(r.output, /GPU smoke check of modelcar-smoke:1.0 failed/);
+      assert.match(r.output, new RegExp(`GPU smoke check of ${REPO}:1.0 failed`));
       assert.deepEqual(
         steps(r.calls),
-        ["host-gpu", "build type=docker", "run"],
+        ["host-gpu", "build type=local", "run"],
         "no push build after a failed check",
       );
     });
@@ -422,10 +478,13 @@ describe("buildspec/buildspec.yml", () => {
     const MIRROR = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
     const ECR_PUBLIC = `${MIRROR}/dev-1a2b3c/ecr-public`;
     const DOCKER_HUB = `${MIRROR}/dev-1a2b3c/docker-hub`;
-    const builderImage = (calls: Call[]) =>
-      calls
-        .find((c) => c.tool === "docker" && c.argv[1] === "create")
-        ?.argv.find((a) => a.startsWith("image="));
+    // The image of the buildkitd container the buildspec starts (its state on the build's disk).
+    const builderImage = (calls: Call[]) => {
+      const argv = calls.find(
+        (c) => c.tool === "docker" && c.argv[0] === "run" && c.argv.includes("-d"),
+      )?.argv;
+      return argv ? `image=${argv[argv.indexOf("--addr") - 1]}` : undefined;
+    };
     const dockerfilePython = /^ARG PYTHON_IMAGE=(.*)$/m.exec(
       fs.readFileSync(path.join(ROOT, "docker", "Dockerfile"), "utf8"),
     )?.[1] as string;

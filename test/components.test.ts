@@ -64,7 +64,7 @@ describe("components", function () {
       forceDestroy: false,
       noncurrentVersionDays: 10,
     });
-    await unwrap(src.objectVersion);
+    await unwrap(src.bucketName);
     await settle();
     assert.deepEqual(recorded.map((r) => `${r.type} ${r.name}`).sort(), [
       "aws:s3/bucket:Bucket src-bucket",
@@ -182,6 +182,7 @@ describe("components", function () {
     const p = new ModelBuildProject("b", {
       image: img,
       projectName: "proj",
+      region: "us-east-1",
       repositoryArn: `arn:aws:ecr:us-east-1:${ACCOUNT}:repository/p/m`,
       repositoryUrl: `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/p/m`,
       sourceBucketName: "bkt",
@@ -244,7 +245,7 @@ describe("components", function () {
     assert.equal((inputs.buildArgs as Record<string, string>).MAX_LAYER_BYTES, "5");
     assert.equal(
       (inputs.buildArgs as Record<string, string>).BASE_IMAGE,
-      "nvcr.io/nvidia/cuda:12.8.1-base-ubuntu24.04",
+      "public.ecr.aws/docker/library/busybox:1.37.0",
     );
     assert.deepEqual(inputs.cacheFrom, [
       { registry: { ref: "localhost:5000/p/m:buildcache-cuda-main" } },

@@ -14,6 +14,8 @@ import {
   OciImage,
   TarEntry,
 } from "./support/images";
+import { dockerBuildArgs } from "../lib/buildEnv";
+import { DEFAULT_BASE_IMAGES, ImageSpec, parseManifest } from "../lib/manifest";
 import { startRegistry } from "./support/registry";
 import { requireTools } from "./support/tools";
 
@@ -24,6 +26,18 @@ const SLOTS = 16;
 const CAP = 1_600_000;
 const SHA = "89abcdef0123456789abcdef0123456789abcdef";
 const IMAGE = "localhost/modelcar-test/tiny-llama:1.0";
+const CUDA_IMAGE = "localhost/modelcar-test/tiny-llama:1.0-cuda";
+// One model with both variants, expanded by the real manifest code: the build args each variant's
+// build gets are the ones the program passes (lib/buildEnv).
+const MANIFEST = [
+  "models:",
+  "  - name: tiny-llama",
+  "    source: acme/tiny-llama",
+  `    revision: ${SHA}`,
+  '    tag: "1.0"',
+  "    variants: [{ accelerator: cpu }, { accelerator: cuda }]",
+  "",
+].join("\n");
 const SHARDS = [
   "model-00001-of-00003.safetensors",
   "model-00002-of-00003.safetensors",
@@ -86,6 +100,10 @@ describe("modelcar image built with buildah from docker/Dockerfile", function ()
   let work = "";
   let oci: OciImage;
   let provenance: Provenance;
+  let cpuSpec: ImageSpec;
+  let cudaSpec: ImageSpec;
+  /** Rebuilds the image for a spec from the same staged model (set up in `before`). */
+  let rebuild: (spec: ImageSpec, tag: string, store?: string[]) => void;
   /** Manifest layer index of the first slot: the base image's layers come first. */
   let firstSlot = 0;
 
@@ -123,34 +141,40 @@ describe("modelcar image built with buildah from docker/Dockerfile", function ()
       ),
     );
     provenance = JSON.parse(
-      fs.readFileSync(path.join(ctx, "staging", "meta", ".provenance.json"), "utf8"),
+      fs.readFileSync(path.join(ctx, "staging", "meta", "models", ".provenance.json"), "utf8"),
     ) as Provenance;
 
-    timed("buildah bud", timings, () =>
-      buildah(store, [
+    const variants = parseManifest("models.yaml", MANIFEST).images;
+    [cpuSpec, cudaSpec] = ["cpu", "cuda"].map(
+      (a) => variants.find((i) => i.accelerator === a) as ImageSpec,
+    );
+    const bud = (spec: ImageSpec, tag: string, into = store) => {
+      const args = dockerBuildArgs(spec, CAP);
+      // Only the default busybox base has an offline stand-in; any other base (a CUDA image)
+      // cannot be built here, and must not be what a variant gets by default.
+      assert.equal(
+        args.BASE_IMAGE,
+        DEFAULT_BASE_IMAGES.cpu,
+        `the ${spec.accelerator} variant's default base is ${args.BASE_IMAGE}, not the plain modelcar base`,
+      );
+      args.BASE_IMAGE = into === store ? base : makeBusyboxImage(into);
+      buildah(into, [
         "bud",
         "--layers",
         "--isolation",
         "chroot",
         "--build-context",
         `downloader=${ctx}`,
-        "--build-arg",
-        `BASE_IMAGE=${base}`,
-        "--build-arg",
-        "MODEL_ID=acme/tiny-llama",
-        "--build-arg",
-        `MODEL_REVISION=${SHA}`,
-        "--build-arg",
-        "MODEL_NAME=tiny-llama",
-        "--build-arg",
-        "IMAGE_VERSION=1.0",
+        ...Object.entries(args).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
         "-t",
-        IMAGE,
+        tag,
         "-f",
         path.join(ROOT, "docker", "Dockerfile"),
         path.join(ROOT, "docker"),
-      ]),
-    );
+      ]);
+    };
+    timed(`buildah bud (${storage.driver})`, timings, () => bud(cpuSpec, IMAGE));
+    rebuild = bud;
     oci = timed("export", timings, () => exportOciImage(store, IMAGE, path.join(work, "oci")));
     const baseLayers = JSON.parse(buildah(store, ["inspect", "--type", "image", base])) as {
       OCIv1: { rootfs: { diff_ids: string[] } };
@@ -318,6 +342,36 @@ describe("modelcar image built with buildah from docker/Dockerfile", function ()
       );
     } finally {
       buildah(store, ["rm", ctr]);
+    }
+  });
+
+  it("builds the cuda variant as the same plain modelcar: identical model layers, no NVIDIA_* in either config", () => {
+    // Its own storage and no cache, as a separate CodeBuild build would be: identical layers must
+    // come from identical content (the staged files' fixed mtimes), not from a shared cache.
+    const own = createBuildahStorage("modelcar-cuda-");
+    let cuda: OciImage;
+    try {
+      timed("cuda variant", timings, () => rebuild(cudaSpec, CUDA_IMAGE, own.args));
+      cuda = exportOciImage(own.args, CUDA_IMAGE, path.join(work, "oci-cuda"));
+    } finally {
+      own.remove();
+    }
+    // Same COPYs of the same staged files: every model layer is the same blob, so ECR stores the
+    // weights once for both tags. The configs differ only in labels (the -cuda version).
+    const modelLayers = (i: OciImage) => i.manifest.layers.slice(firstSlot).map((l) => l.digest);
+    assert.equal(modelLayers(cuda).length, SLOTS + 1);
+    assert.deepEqual(modelLayers(cuda), modelLayers(oci));
+    assert.equal(cuda.config.config?.Labels?.["org.opencontainers.image.version"], "1.0-cuda");
+    for (const [label, image] of [
+      ["cpu", oci],
+      ["cuda", cuda],
+    ] as const) {
+      const env = image.config.config?.Env ?? [];
+      assert.deepEqual(
+        env.filter((e) => e.startsWith("NVIDIA_")),
+        [],
+        `${label} config sets ${env.join(" ")}`,
+      );
     }
   });
 

@@ -13,6 +13,7 @@ import {
   summarize,
 } from "../lib/manifest";
 import { readStackFile } from "../lib/stackFile";
+import { manifestRules } from "./support/manifestRules";
 
 const FILE = "m.yaml";
 const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -21,14 +22,7 @@ const SHA = "0123456789abcdef0123456789abcdef01234567";
 /** YAML text whose Nth line is the Nth argument: positions in the cases read straight off it. */
 const lines = (...ls: string[]): string => ls.join("\n") + "\n";
 
-const rules = (over: Partial<ManifestRules> = {}): ManifestRules => ({
-  stack: "dev",
-  registryPrefix: "",
-  tagSuffix: "",
-  requirePinnedRevisions: false,
-  hasHuggingfaceToken: false,
-  ...over,
-});
+const rules = manifestRules;
 const DEV = rules();
 const PROD = rules({
   stack: "prod",
@@ -1026,7 +1020,8 @@ describe("manifest expansion into images", () => {
     assert.deepEqual(images.get("small-cuda")?.platforms, ["linux/amd64"]);
     assert.deepEqual(DEFAULT_PLATFORMS.cuda, ["linux/amd64"]);
     assert.match(DEFAULT_BASE_IMAGES.cpu, /busybox:[0-9.]+$/);
-    assert.match(DEFAULT_BASE_IMAGES.cuda, /cuda:[0-9.]+-/);
+    // A cuda modelcar is a plain modelcar: a CUDA base would give the sidecar NVIDIA_* settings.
+    assert.equal(DEFAULT_BASE_IMAGES.cuda, DEFAULT_BASE_IMAGES.cpu);
   });
 
   it("model fields reach every image", () => {

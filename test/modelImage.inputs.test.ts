@@ -45,6 +45,7 @@ describe("ModelImage check", () => {
         timeoutMinutes: -1,
         pollIntervalSeconds: 0,
         registryId: "12",
+        sourceVersion: "",
         profile: "",
         environment: { IMAGE_TAG: "x", HF_TOKEN: "hf_abc", "BAD-NAME": "1", OK: "1" },
       } as unknown as ModelImageInputs,

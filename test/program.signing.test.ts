@@ -41,7 +41,8 @@ describe("program: signing per stack", function () {
       keyArn = `arn:aws:kms:${REGION}:${ACCOUNT}:key/${key.name}-0000`;
       roleArns = byType(run.recorded, "aws:iam/role:Role")
         .filter((r) => String(r.inputs.description).startsWith("CodeBuild service role"))
-        .map((r) => `arn:aws:iam::${ACCOUNT}:role/${r.name}`);
+        // Build roles carry explicit names (IAM's 64-character limit), not their resource names.
+        .map((r) => `arn:aws:iam::${ACCOUNT}:role/${String(r.inputs.name)}`);
     });
 
     it("creates one asymmetric P-256 signing key with its alias", () => {

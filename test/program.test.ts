@@ -169,7 +169,7 @@ describe("program (index.ts under mocks)", function () {
           ["MODEL_REVISION", "PLAINTEXT", "fedcba9876543210fedcba9876543210fedcba98"],
           ["IMAGE_TAG", "PLAINTEXT", "0.3.0-cuda"],
           ["REPOSITORY_URI", "PLAINTEXT", `${REGISTRY}/kserve-models-dev/gated-gpu`],
-          ["BASE_IMAGE", "PLAINTEXT", "nvcr.io/nvidia/cuda:12.8.1-base-ubuntu24.04"],
+          ["BASE_IMAGE", "PLAINTEXT", "public.ecr.aws/docker/library/busybox:1.37.0"],
           ["ACCELERATOR", "PLAINTEXT", "cuda"],
           ["PLATFORMS", "PLAINTEXT", "linux/amd64"],
           ["INCLUDE_PATTERNS", "PLAINTEXT", "[]"],
@@ -367,7 +367,8 @@ describe("program (index.ts under mocks)", function () {
       assert.equal(inputs.tag, "2.1-cuda");
       assert.equal(inputs.region, "us-east-1");
       assert.equal(inputs.registryId, ACCOUNT);
-      assert.equal(inputs.sourceVersion, "v-0000000001");
+      // The archive key names the source; no S3 version id (a new bucket may not have one yet).
+      assert.equal(inputs.sourceVersion, undefined);
       assert.equal(inputs.timeoutMinutes, 240 + 30);
       assert.equal(inputs.pollIntervalSeconds, 15);
       // Retired: ModelImage always waits for its build and never deletes an image.
@@ -392,6 +393,7 @@ describe("program (index.ts under mocks)", function () {
       assert.deepEqual(Object.keys(environment).sort(), [
         "ACCELERATOR",
         "BASE_IMAGE",
+        "BUILD_SOURCE_KEY",
         "EXCLUDE_PATTERNS",
         "IMAGE_TAG",
         "INCLUDE_PATTERNS",
@@ -401,7 +403,13 @@ describe("program (index.ts under mocks)", function () {
         "MODEL_REVISION",
         "PLATFORMS",
       ]);
+      const source = project.inputs.source as { location: string };
+      assert.match(environment.BUILD_SOURCE_KEY, /^sources\/[0-9a-f]{64}\.zip$/);
+      assert.ok(source.location.endsWith(`/${environment.BUILD_SOURCE_KEY}`), source.location);
       for (const [name, value] of Object.entries(environment)) {
+        if (name === "BUILD_SOURCE_KEY") {
+          continue;
+        }
         assert.deepEqual(
           projectVars.find((v) => v.name === name),
           { name, value, type: "PLAINTEXT" },

@@ -15,8 +15,11 @@ export interface ModelImageInputs extends AwsIdentity {
   projectName: string;
   /** Registry (account) id. */
   registryId: string;
-  /** S3 object version of the build source archive, passed to StartBuild. */
-  sourceVersion: string;
+  /**
+   * S3 object version of the build source archive, passed to StartBuild. Absent when the source
+   * object's key is content-addressed (the catalogue's case): the project's location is the build.
+   */
+  sourceVersion?: string;
   /** Non-secret environment overrides for StartBuild (IMAGE_TAG is set by the provider). */
   environment: Record<string, string>;
   /** How long to wait for a build (queue included), in minutes (fractions allowed). */
@@ -120,7 +123,6 @@ export function validateInputs(news: Record<string, unknown>): Failure[] {
       "a CodeBuild project name ([A-Za-z0-9][A-Za-z0-9_-]{1,254})",
     ],
     ["registryId", (v) => /^\d{12}$/.test(v), "a 12-digit AWS account id"],
-    ["sourceVersion", (v) => v.length > 0, "an S3 object version"],
   ];
   for (const [key, ok, what] of rules) {
     const v = news[key];
@@ -133,7 +135,7 @@ export function validateInputs(news: Record<string, unknown>): Failure[] {
       failures.push({ property: key, reason: `${key} ${JSON.stringify(v)} is not ${what}` });
     }
   }
-  for (const key of ["profile", "roleArn", "roleSessionName", "externalId"]) {
+  for (const key of ["sourceVersion", "profile", "roleArn", "roleSessionName", "externalId"]) {
     if (known(news[key]) && (typeof news[key] !== "string" || news[key] === "")) {
       failures.push({ property: key, reason: `${key} must be a non-empty string when set` });
     }

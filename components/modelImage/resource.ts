@@ -16,8 +16,8 @@ export interface ModelImageArgs extends AwsIdentity {
   tag: pulumi.Input<string>;
   /** CodeBuild project that builds and pushes the image. */
   projectName: pulumi.Input<string>;
-  /** S3 object version of the build source; a change rebuilds an existing tag only with `rebuildOnChange`. */
-  sourceVersion: pulumi.Input<string>;
+  /** S3 object version of the build source, when the key is not content-addressed; a change rebuilds an existing tag only with `rebuildOnChange`. */
+  sourceVersion?: pulumi.Input<string>;
   /** Non-secret environment overrides for StartBuild (the build's inputs). Never put the HF token here. */
   environment: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** How long to wait for a build, queue included, in minutes. */

@@ -55,7 +55,7 @@ export function parseProvenance(text: string, file: string): Provenance {
     data = JSON.parse(text);
   } catch (e) {
     throw new ProvenanceError(
-      `${file}: not JSON (${(e as Error).message}); pass the .provenance.json that docker/download_model.py writes (meta/.provenance.json in its --output, /models/.provenance.json in the image)`,
+      `${file}: not JSON (${(e as Error).message}); pass the .provenance.json that docker/download_model.py writes (meta/models/.provenance.json in its --output, /models/.provenance.json in the image)`,
     );
   }
   const fail = (field: string, want: string): never => {

@@ -64,10 +64,16 @@ export interface ImageSpec {
   serving: ServingSpec;
 }
 
-/** Base images pinned by version; a variant's `baseImage` overrides. */
+/**
+ * Base images pinned by version; a variant's `baseImage` overrides. cuda is the same small base as
+ * cpu: a CUDA base image sets NVIDIA_VISIBLE_DEVICES=all and NVIDIA_REQUIRE_CUDA, so on a node whose
+ * default runtime is nvidia the modelcar sidecar would see every GPU without requesting one, and the
+ * requirement check could stop it on an older driver. The same base also gives both variants the
+ * same model layers, which ECR stores once. The GPU check uses its own image (buildspec.yml).
+ */
 export const DEFAULT_BASE_IMAGES: Record<Accelerator, string> = {
   cpu: "public.ecr.aws/docker/library/busybox:1.37.0",
-  cuda: "nvcr.io/nvidia/cuda:12.8.1-base-ubuntu24.04",
+  cuda: "public.ecr.aws/docker/library/busybox:1.37.0",
 };
 
 /** The final stage runs nothing, so any platform the base image has costs no emulation. */

@@ -7,10 +7,12 @@ import {
   COMPUTE_OPTIONS,
   DISK_FACTOR,
   ENVIRONMENT_TYPES,
+  gpuRegionProblem,
   maxModelGB,
 } from "../compute";
 import { Diagnostic, sortDiagnostics } from "../diagnostics";
 import {
+  BUILD_CACHE_TAG_PREFIX,
   DNS_LABEL_MAX,
   ECR_REPOSITORY_MAX,
   imageName,
@@ -59,7 +61,10 @@ export type ManifestRules = Pick<
   "stack" | "registryPrefix" | "tagSuffix" | "requirePinnedRevisions" | "hasHuggingfaceToken"
 > &
   /** The KServe kinds rendered: a `serving` field one of them cannot express is a problem. */
-  Partial<Pick<StackSettings, "kserveKinds">>;
+  Partial<Pick<StackSettings, "kserveKinds" | "builder">> & {
+    /** `aws:region` of the stack: CodeBuild offers GPU compute in some regions only. */
+    region?: string;
+  };
 
 const REQUIRED_HELP: Record<string, string> = {
   name: "a DNS-1123 label such as qwen2-5-0-5b-instruct",
@@ -178,6 +183,12 @@ function checkModel(
       `model '${label}' is gated but stack '${rules.stack}' has no huggingface-token: run 'pulumi config set --secret huggingface-token <token> --stack ${rules.stack}', or set downloadAtRuntime: true`,
     );
   }
+  if (m.tag?.startsWith(BUILD_CACHE_TAG_PREFIX)) {
+    r.at(
+      [...base, "tag"],
+      `tag '${m.tag}' starts with '${BUILD_CACHE_TAG_PREFIX}', the prefix reserved for the build cache (the repository's lifecycle rule expires those tags); choose another tag`,
+    );
+  }
   const variants = m.variants ?? [{ accelerator: "cpu" as const }];
   const seen = new Map<string, number>();
   variants.forEach((v, j) => {
@@ -203,6 +214,14 @@ function checkModel(
       );
     }
     seen.set(v.accelerator, j);
+    // The local builder builds on the machine running Pulumi; only CodeBuild needs GPU compute.
+    const gpuProblem =
+      v.accelerator === "cuda" && !skipped && (rules?.builder ?? "codebuild") === "codebuild"
+        ? gpuRegionProblem(rules?.region)
+        : undefined;
+    if (gpuProblem) {
+      r.at([...vpath, "accelerator"], `model '${label}' (stack '${rules?.stack}'): ${gpuProblem}`);
+    }
     const allowed = COMPUTE_OPTIONS[v.accelerator];
     const list = allowed.map((o) => `${o.computeType} (${o.diskGB} GB disk)`).join(", ");
     if (v.computeType !== undefined) {

@@ -8,39 +8,79 @@ import { Parser as TarParser, ReadEntry } from "tar";
 /** Debian's busybox-static: one static binary, so the image needs no libraries. */
 export const BUSYBOX_BINARY = "/bin/busybox";
 export const DEFAULT_BUSYBOX_IMAGE = "localhost/modelcar-test/busybox:latest";
+/**
+ * The arm64 build of the same Debian package, unpacked by .ci/run from Debian's arm64 archive
+ * (`apt-get download busybox-static:arm64`, `dpkg-deb -x`); BUSYBOX_ARM64 overrides the path.
+ */
+export const ARM64_BUSYBOX_BINARY =
+  process.env.BUSYBOX_ARM64 ?? "/opt/model-images-test/arm64/bin/busybox";
+
+export type StorageDriver = "overlay" | "vfs";
 
 /** A buildah storage root of its own, so tests neither see nor disturb other images. */
 export interface BuildahStorage {
-  /** Global buildah flags selecting this storage (`--root`, `--runroot`, `--storage-driver vfs`). */
+  /** Global buildah flags selecting this storage (`--root`, `--runroot`, `--storage-driver`). */
   args: string[];
   /** Directory holding the storage; `remove()` deletes it. */
   dir: string;
+  driver: StorageDriver;
   remove(): void;
 }
 
-/** vfs needs no kernel overlay support, which CI containers often lack. */
-export function createBuildahStorage(prefix = "buildah-"): BuildahStorage {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  const args = [
+function storageArgs(dir: string, driver: StorageDriver): string[] {
+  return [
     "--root",
     path.join(dir, "root"),
     "--runroot",
     path.join(dir, "runroot"),
     "--storage-driver",
-    "vfs",
+    driver,
   ];
-  return {
-    args,
-    dir,
-    remove: () => {
-      try {
-        fs.rmSync(dir, { recursive: true, force: true });
-      } catch {
-        // Rootless buildah leaves files owned by sub-UIDs that only its user namespace may delete.
-        execFileSync("buildah", ["unshare", "rm", "-rf", dir], { stdio: "ignore" });
-      }
-    },
-  };
+}
+
+function removeStorage(dir: string): void {
+  try {
+    fs.rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // Rootless buildah leaves files owned by sub-UIDs that only its user namespace may delete.
+    execFileSync("buildah", ["unshare", "rm", "-rf", dir], { stdio: "ignore" });
+  }
+}
+
+let overlayWorks: boolean | undefined;
+
+/**
+ * Whether buildah's overlay driver works here: it needs a kernel (or fuse-overlayfs) that lets
+ * this user mount overlays, which many CI containers do not. Probed once by mounting a container.
+ */
+export function overlaySupported(): boolean {
+  if (overlayWorks === undefined) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "buildah-probe-"));
+    const args = storageArgs(dir, "overlay");
+    try {
+      const ctr = buildah(args, ["from", "scratch"], 30_000).trim();
+      buildah(args, ["mount", ctr], 30_000);
+      buildah(args, ["rm", ctr], 30_000);
+      overlayWorks = true;
+    } catch {
+      overlayWorks = false;
+    } finally {
+      removeStorage(dir);
+    }
+  }
+  return overlayWorks;
+}
+
+/**
+ * Overlay where the kernel allows it, vfs otherwise. vfs copies the whole root filesystem at
+ * every step (a COPY of the model writes the model again per layer), so it is several times
+ * slower and its disk figures measure vfs, not the build; MODELCAR_STORAGE_DRIVER forces one.
+ */
+export function createBuildahStorage(prefix = "buildah-"): BuildahStorage {
+  const forced = process.env.MODELCAR_STORAGE_DRIVER as StorageDriver | undefined;
+  const driver: StorageDriver = forced ?? (overlaySupported() ? "overlay" : "vfs");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { args: storageArgs(dir, driver), dir, driver, remove: () => removeStorage(dir) };
 }
 
 /** Runs buildah with the given storage flags; returns stdout, or throws with the command and its stderr. */
@@ -60,20 +100,43 @@ export function buildah(storageArgs: string[], args: string[], timeoutMs = 120_0
   }
 }
 
+/** What a busybox base image is made of; the defaults are the host's own busybox. */
+export interface BusyboxOptions {
+  /** Image name to commit. */
+  name?: string;
+  /** Static busybox binary to copy to /bin/busybox. */
+  binary?: string;
+  /** OCI architecture of the image (`amd64`, `arm64`); default: the host's. */
+  arch?: string;
+}
+
 /**
  * Commits a busybox image (every applet symlinked in /bin, a world-writable /tmp) into the given
  * storage and returns its name. It stands in for public.ecr.aws/docker/library/busybox offline:
- * it has the `sh`, `ln` and `sleep` that KServe's modelcar runs.
+ * it has the `sh`, `ln` and `sleep` that KServe's modelcar runs. The applet list comes from the
+ * host's busybox (a foreign binary cannot run here); Debian builds both from the same source.
  */
-export function makeBusyboxImage(storageArgs: string[], name = DEFAULT_BUSYBOX_IMAGE): string {
-  if (!fs.existsSync(BUSYBOX_BINARY)) {
-    throw new Error(`${BUSYBOX_BINARY} is missing: apt-get install busybox-static`);
+export function makeBusyboxImage(
+  storageArgs: string[],
+  opts: BusyboxOptions | string = {},
+): string {
+  const o = typeof opts === "string" ? { name: opts } : opts;
+  const name = o.name ?? DEFAULT_BUSYBOX_IMAGE;
+  const binary = o.binary ?? BUSYBOX_BINARY;
+  for (const file of new Set([binary, BUSYBOX_BINARY])) {
+    if (!fs.existsSync(file)) {
+      throw new Error(
+        file === BUSYBOX_BINARY
+          ? `${file} is missing: apt-get install busybox-static`
+          : `${file} is missing: run .ci/run, or unpack Debian's busybox-static:arm64 there (apt-get download busybox-static:arm64; dpkg-deb -x)`,
+      );
+    }
   }
   const rootfs = fs.mkdtempSync(path.join(os.tmpdir(), "busybox-rootfs-"));
   try {
     const bin = path.join(rootfs, "bin");
     fs.mkdirSync(bin);
-    fs.copyFileSync(BUSYBOX_BINARY, path.join(bin, "busybox"));
+    fs.copyFileSync(binary, path.join(bin, "busybox"));
     fs.chmodSync(path.join(bin, "busybox"), 0o755);
     const applets = execFileSync(BUSYBOX_BINARY, ["--list"], { encoding: "utf8" })
       .split("\n")
@@ -91,7 +154,8 @@ export function makeBusyboxImage(storageArgs: string[], name = DEFAULT_BUSYBOX_I
     const ctr = buildah(storageArgs, ["from", "scratch"]).trim();
     try {
       buildah(storageArgs, ["copy", ctr, `${rootfs}/`, "/"]);
-      buildah(storageArgs, ["config", "--env", "PATH=/bin", "--cmd", "sh", ctr]);
+      const arch = o.arch ? ["--arch", o.arch, "--os", "linux"] : [];
+      buildah(storageArgs, ["config", "--env", "PATH=/bin", "--cmd", "sh", ...arch, ctr]);
       buildah(storageArgs, ["commit", "--rm", ctr, name]);
     } catch (err) {
       buildah(storageArgs, ["rm", ctr]);
@@ -101,6 +165,17 @@ export function makeBusyboxImage(storageArgs: string[], name = DEFAULT_BUSYBOX_I
   } finally {
     fs.rmSync(rootfs, { recursive: true, force: true });
   }
+}
+
+/** ELF e_machine of a static binary: 62 is x86-64, 183 is AArch64. */
+export const ELF_MACHINE: Record<string, number> = { amd64: 62, arm64: 183 };
+
+export function elfMachine(data: Buffer): number {
+  if (data.length < 20 || data.readUInt32BE(0) !== 0x7f454c46) {
+    throw new Error("not an ELF file");
+  }
+  // EI_DATA (byte 5): 1 little-endian, 2 big-endian; e_machine is the half-word at 18.
+  return data[5] === 2 ? data.readUInt16BE(18) : data.readUInt16LE(18);
 }
 
 /** One entry of a layer tarball. */

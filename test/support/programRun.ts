@@ -34,10 +34,12 @@ export async function runProgram(
   stack: string,
   config: Record<string, string>,
   token?: string,
+  /** Mock overrides, e.g. a provider answering with other outputs. */
+  extra: Partial<pulumi.runtime.Mocks> = {},
 ): Promise<Run> {
   const recorded: Recorded[] = [];
   const calls: string[] = [];
-  await installMocks(recorded, stack, {}, calls);
+  await installMocks(recorded, stack, extra, calls);
   const all = {
     ...config,
     ...(token === undefined ? {} : { "model-images:huggingface-token": token }),

@@ -47,8 +47,11 @@ function outputsFor(
       return { arn: arn("logs", `log-group:${String(inputs.name)}`) };
     case "aws:kms/key:Key":
       return { arn: arn("kms", `key/${name}-0000`), keyId: `${name}-0000` };
-    case "aws:iam/role:Role":
-      return { arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, name };
+    case "aws:iam/role:Role": {
+      // A role's name is its id; without an explicit name the provider makes one from `name`.
+      const role = typeof inputs.name === "string" ? inputs.name : name;
+      return { arn: `arn:aws:iam::${ACCOUNT}:role/${role}`, name: role };
+    }
     case "aws:secretsmanager/secret:Secret":
       return { arn: arn("secretsmanager", `secret:${name}-AbCdEf`) };
     case "aws:kms/key:Key":
