@@ -25,6 +25,8 @@ export interface LocalModelImageArgs {
   huggingfaceToken?: pulumi.Input<string>;
   /** Credentials for the registry; none for an open local registry. */
   auth?: RegistryAuth;
+  /** An existing buildx builder (`buildxBuilder` setting); empty or absent uses docker-build's default. */
+  builderName?: string;
 }
 
 export class LocalModelImage extends pulumi.ComponentResource {
@@ -55,13 +57,22 @@ export class LocalModelImage extends pulumi.ComponentResource {
         platforms: image.platforms as dockerbuild.Platform[],
         tags: [this.ref],
         push: true,
+        // docker-build's docs: "Defaults to true as a safeguard against broken images merging as part
+        // of CI pipelines." Here a preview would download the whole model just to show a diff.
+        buildOnPreview: false,
+        // The default docker-container builder runs in its own network namespace, where localhost:5000
+        // is not the host's registry; a builder created with `--driver-opt network=host` shares it.
+        builder: args.builderName ? { name: args.builderName } : undefined,
         // Re-tagging the same revision reuses the downloaded layers instead of fetching again.
         cacheFrom: [{ registry: { ref: cacheRef } }],
         cacheTo: [
           {
             registry: {
               ref: cacheRef,
-              mode: dockerbuild.CacheMode.Max,
+              // min, as in buildspec/buildspec.yml (which quotes Docker's cache-backend docs): max would
+              // also export the download stage, a second copy of the weights in every push. The final
+              // stage's COPY layers are still cached, so a re-tag of the same revision skips the download.
+              mode: dockerbuild.CacheMode.Min,
               imageManifest: true,
               ociMediaTypes: true,
             },
@@ -69,7 +80,10 @@ export class LocalModelImage extends pulumi.ComponentResource {
         ],
         registries: args.auth ? [args.auth] : undefined,
       },
-      { parent: this },
+      // docker-build's docs: "When a `Image` is deleted, it will _attempt_ to also delete any pushed
+      // tags." and "Use the `retainOnDelete: true` option if you do not want tags deleted." Images
+      // outlive the stack: an InferenceService may still pull them.
+      { parent: this, retainOnDelete: true },
     );
     this.digest = this.image.digest;
     this.digestRef = pulumi.interpolate`${repo}@${this.image.digest}`;

@@ -246,6 +246,7 @@ export class ModelCatalog extends pulumi.ComponentResource {
             maxLayerBytes: s.maxLayerBytes,
             huggingfaceToken: args.huggingfaceToken,
             auth,
+            builderName: s.buildxBuilder,
           },
           // The push needs the repository (ECR does not create repositories on push).
           { parent: this, dependsOn: usesAws ? [this.repositories[image.model]] : [] },

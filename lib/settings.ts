@@ -31,6 +31,7 @@ export interface StackSettings {
   buildPollSeconds: number;
   builder: Builder;
   registry: string;
+  buildxBuilder: string;
   onlyModels: string;
   replicaRegions: string[];
   manageRegistryReplication: boolean;
@@ -216,6 +217,17 @@ export const SETTINGS: readonly SettingSpec[] = [
       "Registry host for the local builder (e.g. localhost:5000); empty uses the stack account's ECR.",
     check: (v: string) =>
       v === "" || /^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(v) ? undefined : "must be a host or host:port",
+  },
+  {
+    key: "buildxBuilder",
+    kind: "string",
+    default: "",
+    description:
+      "Existing buildx builder for builder: local (e.g. one created with --driver-opt network=host, which can reach a registry on localhost); empty uses docker-build's default.",
+    check: (v: string) =>
+      v === "" || /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(v)
+        ? undefined
+        : "must be a buildx builder name",
   },
   {
     key: "onlyModels",
@@ -445,6 +457,21 @@ export function resolveSettings(
     problems.push({
       key: "registry",
       message: `registry is only for builder: local; CodeBuild pushes to the stack's ECR (got ${JSON.stringify(out.registry)})`,
+    });
+  }
+  if (out.builder === "codebuild" && out.buildxBuilder !== "") {
+    problems.push({
+      key: "buildxBuilder",
+      message: `buildxBuilder is only for builder: local; CodeBuild starts its own builder (got ${JSON.stringify(out.buildxBuilder)})`,
+    });
+  }
+  // docker-build pushes the tag again whenever the Image is replaced and the buildcache- tag on every
+  // build; ECR refuses both on IMMUTABLE repositories, so the first update after a create would fail.
+  if (out.builder === "local" && out.registry === "" && out.imageTagMutability === "IMMUTABLE") {
+    problems.push({
+      key: "imageTagMutability",
+      message:
+        "builder: local pushing to the stack's ECR needs imageTagMutability: MUTABLE (docker-build re-pushes the image tag and its buildcache- tag, and ECR refuses a second push of an IMMUTABLE tag); set imageTagMutability to MUTABLE, set registry to a local registry, or use builder: codebuild",
     });
   }
   if (out.rebuildOnSourceChange === true && out.imageTagMutability === "IMMUTABLE") {

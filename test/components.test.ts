@@ -228,6 +228,21 @@ describe("components", function () {
     assert.equal(only("aws:cloudwatch/logGroup:LogGroup")[0].inputs.retentionInDays, 14);
   });
 
+  it("LocalModelImage: the docker-build Image keeps its pushed tags on delete", async () => {
+    const img = image('models:\n  - name: m\n    source: o/m\n    revision: main\n    tag: "1"\n');
+    // Resource options never reach the mocks; a transformation sees them as the SDK resolves them.
+    const seen: pulumi.ResourceTransformationArgs[] = [];
+    new LocalModelImage(
+      "l",
+      { image: img, registry: "localhost:5000", projectDir: ROOT, maxLayerBytes: 5 },
+      { transformations: [(a) => void seen.push(a)] },
+    );
+    await settle();
+    const built = seen.filter((a) => a.type === "docker-build:index:Image");
+    assert.equal(built.length, 1);
+    assert.equal(built[0].opts.retainOnDelete, true);
+  });
+
   it("LocalModelImage: docker-build inputs for an open registry", async () => {
     const img = image(
       'models:\n  - name: m\n    source: o/m\n    revision: main\n    tag: "1"\n    variants: [{accelerator: cuda}]\n',

@@ -101,7 +101,7 @@ describe("fleet settings", () => {
     ],
     [
       "the cache with the local builder",
-      { pullThroughCache: true, builder: "local" },
+      { pullThroughCache: true, builder: "local", imageTagMutability: "MUTABLE" },
       ["pullThroughCache"],
       [/^pullThroughCache serves CodeBuild builds/],
     ],
@@ -118,7 +118,7 @@ describe("fleet settings", () => {
     ],
     [
       "notifications with the local builder",
-      { notifyEmail: "ml@example.com", builder: "local" },
+      { notifyEmail: "ml@example.com", builder: "local", imageTagMutability: "MUTABLE" },
       ["notifyEmail"],
       [/builder: local has none/],
     ],

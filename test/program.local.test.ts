@@ -71,7 +71,7 @@ describe("program with the local builder", function () {
         {
           registry: {
             ref: `${ref}:buildcache-cpu-7ae557604adf67be50417f59c2c2f167def9a775`,
-            mode: "max",
+            mode: "min",
             imageManifest: true,
             ociMediaTypes: true,
           },
@@ -79,6 +79,16 @@ describe("program with the local builder", function () {
       ]);
       assert.equal(image.secrets, undefined, "an ungated model gets no build secret");
       assert.equal(image.registries, undefined, "an open local registry needs no credentials");
+    });
+
+    it("skips the build on preview and uses the stack's host-network buildx builder", () => {
+      const image = one(
+        run.recorded,
+        "docker-build:index:Image",
+        "models-qwen2-5-0-5b-instruct-image",
+      ).inputs;
+      assert.equal(image.buildOnPreview, false);
+      assert.deepEqual(image.builder, { name: "model-images-host" });
     });
 
     it("exports the same output shape as the CodeBuild builder", () => {
@@ -153,6 +163,7 @@ describe("program with the local builder", function () {
       });
       const small = one(run.recorded, "docker-build:index:Image", "models-small-image").inputs;
       assert.equal(small.secrets, undefined);
+      assert.equal(small.builder, undefined, "no buildxBuilder: docker-build's default builder");
       for (const secret of [TOKEN, ECR_PASSWORD]) {
         assert.deepEqual(
           run.recorded.flatMap((r) =>
@@ -190,6 +201,18 @@ describe("program with the local builder", function () {
       "prod",
       { "model-images:rebuildOnSourceChange": "true" },
       /rebuildOnSourceChange needs imageTagMutability: MUTABLE .* set imageTagMutability to MUTABLE or rebuildOnSourceChange to false/,
+    ],
+    [
+      "builder: local pushing to IMMUTABLE ECR tags",
+      "prod",
+      { "model-images:builder": "local" },
+      /builder: local pushing to the stack's ECR needs imageTagMutability: MUTABLE .* set imageTagMutability to MUTABLE, set registry to a local registry, or use builder: codebuild/,
+    ],
+    [
+      "a buildxBuilder with the CodeBuild builder",
+      "dev",
+      { "model-images:buildxBuilder": "model-images-host" },
+      /buildxBuilder is only for builder: local/,
     ],
   ];
   for (const [what, stack, config, message] of CONTRADICTIONS) {

@@ -389,7 +389,14 @@ describe("resolveSettings", () => {
       "arn:aws:kms:us-east-1:123456789012:key/abcd-1234",
     ],
     ["registry", "localhost:5000", "localhost:5000", { builder: "local" }],
-    ["builder", "local", "local"],
+    ["builder", "local", "local", { imageTagMutability: "MUTABLE" }],
+    ["builder", "local", "local", { registry: "localhost:5000" }],
+    [
+      "buildxBuilder",
+      "model-images-host",
+      "model-images-host",
+      { builder: "local", registry: "localhost:5000" },
+    ],
     ["logRetentionDays", "365", 365],
     ["registryPrefix", null, "kserve-models"],
   ];
