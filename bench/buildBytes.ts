@@ -11,10 +11,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { dockerBuildArgs } from "../lib/buildEnv";
 import { parseManifest } from "../lib/manifest";
-import { createBuildahStorage, makeBusyboxImage, buildah } from "../test/support/images";
+import {
+  createBuildahStorage,
+  makeBusyboxImage,
+  buildah,
+  modelcarBudArgs,
+  stageLocalModel,
+} from "../test/support/images";
 import { startRegistry } from "../test/support/registry";
 
-const ROOT = path.resolve(__dirname, "..");
 const SHARDS = 4;
 const SHA = "89abcdef0123456789abcdef0123456789abcdef";
 const MANIFEST = `models:\n  - name: bench-model\n    source: acme/bench-model\n    revision: ${SHA}\n    tag: "1.0"\n`;
@@ -138,23 +143,12 @@ async function main(): Promise<void> {
     const args = dockerBuildArgs(spec, Math.ceil(modelBytes / 2) + 1_000_000);
     // The staging download_model.py produces in the `downloader` stage; given here as a named
     // build context, so it sits outside buildah's storage and is counted on its own.
-    execFileSync(
-      "python3",
-      [
-        path.join(ROOT, "docker", "download_model.py"),
-        "--local-dir",
-        src,
-        "--output",
-        path.join(ctx, "staging"),
-        "--max-layer-bytes",
-        args.MAX_LAYER_BYTES,
-        "--model-id",
-        spec.source,
-        "--revision",
-        SHA,
-      ],
-      { stdio: ["ignore", "ignore", "inherit"] },
-    );
+    stageLocalModel(src, ctx, {
+      maxLayerBytes: args.MAX_LAYER_BYTES,
+      modelId: spec.source,
+      revision: SHA,
+      stderr: "inherit",
+    });
     const stagedBytes = treeBytes(ctx);
 
     args.BASE_IMAGE = makeBusyboxImage(storage.args);
@@ -163,20 +157,7 @@ async function main(): Promise<void> {
     const start = Date.now();
     const peak = await budSampled(
       storage.args,
-      [
-        "bud",
-        "--layers",
-        "--isolation",
-        "chroot",
-        "--build-context",
-        `downloader=${ctx}`,
-        ...Object.entries(args).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
-        "-t",
-        "localhost/bench/model:1.0",
-        "-f",
-        path.join(ROOT, "docker", "Dockerfile"),
-        path.join(ROOT, "docker"),
-      ],
+      modelcarBudArgs(ctx, args, "localhost/bench/model:1.0"),
       storage.dir,
     );
     const seconds = (Date.now() - start) / 1000;

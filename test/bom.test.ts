@@ -1,7 +1,6 @@
 // The ML-BOM: pure pieces from tables, then a real model staged by download_model.py, built with buildah,
 // pushed to a local registry, its BOM checked against CycloneDX's schema, attached as a referrer and read back.
 import { strict as assert } from "node:assert";
-import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
@@ -30,11 +29,12 @@ import {
   createBuildahStorage,
   makeBusyboxImage,
   type BuildahStorage,
+  stageLocalModel,
+  modelcarBudArgs,
 } from "./support/images";
 import { startRegistry, type LocalRegistry } from "./support/registry";
 import { requireTools } from "./support/tools";
 
-const ROOT = path.resolve(__dirname, "..");
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const hex = (s: string) => createHash("sha256").update(s).digest("hex");
 
@@ -385,44 +385,13 @@ describe("bom: a real staged model, built with buildah, attached to its image in
       fs.writeFileSync(path.join(src, rel), data);
     }
     const ctx = path.join(work, "ctx");
-    execFileSync(
-      "python3",
-      [
-        path.join(ROOT, "docker", "download_model.py"),
-        "--local-dir",
-        src,
-        "--output",
-        path.join(ctx, "staging"),
-        "--max-layer-bytes",
-        "200000",
-        "--model-id",
-        "acme/tiny",
-        "--revision",
-        SHA,
-      ],
-      { stdio: ["ignore", "ignore", "pipe"] },
-    );
+    stageLocalModel(src, ctx, { maxLayerBytes: 200_000, modelId: "acme/tiny", revision: SHA });
     provenanceFile = path.join(ctx, "staging", "meta", "models", ".provenance.json");
     const image = "localhost/modelcar-test/tiny:1.0";
-    buildah(storage.args, [
-      "bud",
-      "--layers",
-      "--isolation",
-      "chroot",
-      "--build-context",
-      `downloader=${ctx}`,
-      "--build-arg",
-      `BASE_IMAGE=${base}`,
-      "--build-arg",
-      "MODEL_ID=acme/tiny",
-      "--build-arg",
-      `MODEL_REVISION=${SHA}`,
-      "-t",
-      image,
-      "-f",
-      path.join(ROOT, "docker", "Dockerfile"),
-      path.join(ROOT, "docker"),
-    ]);
+    buildah(
+      storage.args,
+      modelcarBudArgs(ctx, { BASE_IMAGE: base, MODEL_ID: "acme/tiny", MODEL_REVISION: SHA }, image),
+    );
     registry = await startRegistry();
     const digestFile = path.join(work, "digest");
     buildah(storage.args, [

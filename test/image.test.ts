@@ -13,6 +13,7 @@ import {
   makeBusyboxImage,
   OciImage,
   TarEntry,
+  modelcarBudArgs,
 } from "./support/images";
 import { dockerBuildArgs } from "../lib/buildEnv";
 import { DEFAULT_BASE_IMAGES, ImageSpec, parseManifest } from "../lib/manifest";
@@ -158,20 +159,7 @@ describe("modelcar image built with buildah from docker/Dockerfile", function ()
         `the ${spec.accelerator} variant's default base is ${args.BASE_IMAGE}, not the plain modelcar base`,
       );
       args.BASE_IMAGE = into === store ? base : makeBusyboxImage(into);
-      buildah(into, [
-        "bud",
-        "--layers",
-        "--isolation",
-        "chroot",
-        "--build-context",
-        `downloader=${ctx}`,
-        ...Object.entries(args).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
-        "-t",
-        tag,
-        "-f",
-        path.join(ROOT, "docker", "Dockerfile"),
-        path.join(ROOT, "docker"),
-      ]);
+      buildah(into, modelcarBudArgs(ctx, args, tag));
     };
     timed(`buildah bud (${storage.driver})`, timings, () => bud(cpuSpec, IMAGE));
     rebuild = bud;

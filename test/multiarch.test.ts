@@ -15,13 +15,14 @@ import {
   elfMachine,
   makeBusyboxImage,
   readTar,
+  stageLocalModel,
+  modelcarBudArgs,
 } from "./support/images";
 import { dockerBuildArgs } from "../lib/buildEnv";
 import { parseManifest } from "../lib/manifest";
 import { LocalRegistry, startRegistry } from "./support/registry";
 import { requireTools } from "./support/tools";
 
-const ROOT = path.resolve(__dirname, "..");
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const CAP = 1_000_000;
 const PLATFORMS = ["amd64", "arm64"] as const;
@@ -100,23 +101,7 @@ describe("multi-arch modelcar index (linux/amd64 + linux/arm64) built with build
     fs.writeFileSync(path.join(src, "config.json"), JSON.stringify({ model_type: "llama" }));
     fs.writeFileSync(path.join(src, "model.safetensors"), randomBytes(200_000));
     const ctx = path.join(work, "ctx");
-    execFileSync(
-      "python3",
-      [
-        path.join(ROOT, "docker", "download_model.py"),
-        "--local-dir",
-        src,
-        "--output",
-        path.join(ctx, "staging"),
-        "--max-layer-bytes",
-        String(CAP),
-        "--model-id",
-        "acme/tiny-multi",
-        "--revision",
-        SHA,
-      ],
-      { stdio: ["ignore", "ignore", "pipe"] },
-    );
+    stageLocalModel(src, ctx, { maxLayerBytes: CAP, modelId: "acme/tiny-multi", revision: SHA });
 
     const spec = parseManifest("models.yaml", MANIFEST).images[0];
     buildah(store, ["manifest", "create", LIST]);
@@ -129,26 +114,7 @@ describe("multi-arch modelcar index (linux/amd64 + linux/arm64) built with build
       });
       const args = { ...dockerBuildArgs(spec, CAP), BASE_IMAGE: base };
       const tag = `localhost/modelcar-test/tiny-multi:${arch}`;
-      buildah(
-        store,
-        [
-          "bud",
-          "--layers",
-          "--isolation",
-          "chroot",
-          "--platform",
-          `linux/${arch}`,
-          "--build-context",
-          `downloader=${ctx}`,
-          ...Object.entries(args).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
-          "-t",
-          tag,
-          "-f",
-          path.join(ROOT, "docker", "Dockerfile"),
-          path.join(ROOT, "docker"),
-        ],
-        180_000,
-      );
+      buildah(store, modelcarBudArgs(ctx, args, tag, `linux/${arch}`), 180_000);
       buildah(store, ["manifest", "add", LIST, tag]);
       const baseInfo = JSON.parse(buildah(store, ["inspect", "--type", "image", base])) as {
         OCIv1: { rootfs: { diff_ids: string[] } };

@@ -263,3 +263,62 @@ export function exportOciImage(storageArgs: string[], image: string, dir: string
   const config = JSON.parse(blob(manifest.config.digest).toString("utf8")) as OciImage["config"];
   return { manifest, config, layers: manifest.layers.map((l) => readTar(blob(l.digest))) };
 }
+
+const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+
+/**
+ * Stages a model directory with `download_model.py --local-dir` under `<ctx>/staging`, as the
+ * Dockerfile's `downloader` stage would; `ctx` is then the `downloader` build context.
+ */
+export function stageLocalModel(
+  src: string,
+  ctx: string,
+  opts: {
+    maxLayerBytes: string | number;
+    modelId: string;
+    revision: string;
+    stderr?: "pipe" | "inherit";
+  },
+): void {
+  execFileSync(
+    "python3",
+    [
+      path.join(PROJECT_ROOT, "docker", "download_model.py"),
+      "--local-dir",
+      src,
+      "--output",
+      path.join(ctx, "staging"),
+      "--max-layer-bytes",
+      String(opts.maxLayerBytes),
+      "--model-id",
+      opts.modelId,
+      "--revision",
+      opts.revision,
+    ],
+    { stdio: ["ignore", "ignore", opts.stderr ?? "pipe"] },
+  );
+}
+
+/** `buildah bud` arguments building the real docker/Dockerfile with a staged `downloader` context. */
+export function modelcarBudArgs(
+  ctx: string,
+  buildArgs: Record<string, string>,
+  tag: string,
+  platform?: string,
+): string[] {
+  return [
+    "bud",
+    "--layers",
+    "--isolation",
+    "chroot",
+    ...(platform ? ["--platform", platform] : []),
+    "--build-context",
+    `downloader=${ctx}`,
+    ...Object.entries(buildArgs).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
+    "-t",
+    tag,
+    "-f",
+    path.join(PROJECT_ROOT, "docker", "Dockerfile"),
+    path.join(PROJECT_ROOT, "docker"),
+  ];
+}
