@@ -42,9 +42,12 @@ export const ENVIRONMENT_TYPES: Record<Accelerator, EnvironmentType> = {
  * 1x, a step's container layer 1x while it commits), 2.0 after. BuildKit holds the downloader
  * stage's output (1x), the layer snapshots (1x) and the zstd blobs it exports and pushes (1x; weights
  * do not compress); the registry cache is mode=min, the image's own blobs, so 0x more. Both sums
- * are 3; the margin is only the ~1% of metadata, so sizeGB must not understate the weights.
+ * are 3. The extra 0.5 is margin, not measured: `sizeGB` is the operator's figure and is often the
+ * Hub's rounded total, the disk also holds the build image, the BuildKit image and the base images,
+ * and a peak measured at 200 MB does not show filesystem overhead at 100 GB. Running out of disk
+ * half-way through a two-hour build costs more than choosing the next compute type.
  */
-export const DISK_FACTOR = 3;
+export const DISK_FACTOR = 3.5;
 
 /**
  * Regions where CodeBuild runs LINUX_GPU_CONTAINER builds on on-demand compute. From the CodeBuild

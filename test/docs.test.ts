@@ -4,6 +4,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { COMPUTE_OPTIONS, DISK_FACTOR, computeOption, maxModelGB } from "../lib/compute";
+import type { Accelerator } from "../lib/naming";
 import { anchors, brokenReason, headingSlug, relativeLinks } from "./support/markdownLinks";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -105,5 +107,42 @@ describe("the link checker", () => {
       /^no heading with anchor #rotate-it in a\.md \(anchors: title, set-it\)$/,
     );
     fs.rmSync(dir, { recursive: true });
+  });
+});
+
+describe("docs/manifest.md compute table", () => {
+  // The table users size their models by must say what validate and the program enforce.
+  const text = fs.readFileSync(path.join(ROOT, "docs", "manifest.md"), "utf8");
+  const rows = [
+    ...text.matchAll(/^\| (cpu|cuda) \| (BUILD_\w+)[^|]*\| (\d+) GB \| (\d+) GB \|$/gm),
+  ].map((m) => ({
+    accelerator: m[1] as Accelerator,
+    computeType: m[2],
+    diskGB: +m[3],
+    largestGB: +m[4],
+  }));
+
+  it("lists every compute option, in the program's order", () => {
+    const expected = (Object.keys(COMPUTE_OPTIONS) as Accelerator[]).flatMap((a) =>
+      COMPUTE_OPTIONS[a].map((o) => `${a} ${o.computeType}`),
+    );
+    assert.deepEqual(
+      rows.map((r) => `${r.accelerator} ${r.computeType}`),
+      expected,
+    );
+  });
+
+  it(`gives each option's disk and largest model (disk ÷ DISK_FACTOR ${DISK_FACTOR})`, () => {
+    for (const r of rows) {
+      const option = computeOption(r.accelerator, r.computeType)!;
+      assert.deepEqual(
+        { row: `${r.accelerator} ${r.computeType}`, diskGB: r.diskGB, largestGB: r.largestGB },
+        {
+          row: `${r.accelerator} ${r.computeType}`,
+          diskGB: option.diskGB,
+          largestGB: maxModelGB(option),
+        },
+      );
+    }
   });
 });
