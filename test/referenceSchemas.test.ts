@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
+  GITHUB_WORKFLOW_SCHEMA,
   KSERVE_CRD_DIR,
   KYVERNO_CLUSTER_POLICY_CRD,
   PULUMI_PROJECT_SCHEMA,
@@ -33,7 +34,11 @@ describe("vendored reference schemas (test/fixtures/reference)", () => {
       .map((e) => path.relative(REFERENCE_DIR, path.join(e.parentPath, e.name)))
       .sort();
     assert.deepEqual([...files.keys()].sort(), present);
-    for (const used of [PULUMI_PROJECT_SCHEMA, KYVERNO_CLUSTER_POLICY_CRD]) {
+    for (const used of [
+      PULUMI_PROJECT_SCHEMA,
+      KYVERNO_CLUSTER_POLICY_CRD,
+      GITHUB_WORKFLOW_SCHEMA,
+    ]) {
       assert.ok(files.has(path.relative(REFERENCE_DIR, used)), used);
     }
     assert.ok(

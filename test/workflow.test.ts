@@ -5,8 +5,10 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import Ajv from "ajv";
 import { parse } from "yaml";
 import { runCli } from "./support/cli";
+import { GITHUB_WORKFLOW_SCHEMA } from "./support/referenceSchemas";
 import { workflowErrors } from "./support/workflowSchema";
 
 const FILE = path.resolve(__dirname, "../.github/workflows/models.yml");
@@ -70,6 +72,38 @@ describe(".github/workflows/models.yml", () => {
     );
     assert.ok(
       errors.some((e) => /Unexpected value 'maybe'/.test(e)),
+      errors.join("\n"),
+    );
+  });
+
+  // SchemaStore's published schema (vendored, see test/fixtures/reference/README.md): what editors
+  // and most workflow linters check against. Draft-07, so ajv's default class reads it.
+  const schemaErrors = (yamlText: string): string[] => {
+    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+    const validate = ajv.compile(JSON.parse(fs.readFileSync(GITHUB_WORKFLOW_SCHEMA, "utf8")));
+    return validate(parse(yamlText))
+      ? []
+      : (validate.errors ?? []).map(
+          (e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`,
+        );
+  };
+
+  it("is valid against SchemaStore's published GitHub workflow JSON schema (vendored)", () => {
+    assert.deepEqual(schemaErrors(text), []);
+  });
+
+  it("the published schema has teeth too: a misspelt job key and a bad trigger are errors", () => {
+    const errors = schemaErrors(
+      text
+        .replace("runs-on: ubuntu-latest", "runs-onn: ubuntu-latest")
+        .replace("pull_request:", "pull_requests:"),
+    );
+    assert.ok(
+      errors.some((e) => e.includes('"additionalProperty":"runs-onn"')),
+      errors.join("\n"),
+    );
+    assert.ok(
+      errors.some((e) => e.includes('"additionalProperty":"pull_requests"')),
       errors.join("\n"),
     );
   });

@@ -13,3 +13,5 @@ export const KYVERNO_CLUSTER_POLICY_CRD = path.join(
   "kyverno",
   "kyverno.io_clusterpolicies.yaml",
 );
+/** SchemaStore's published JSON Schema for GitHub Actions workflow files. */
+export const GITHUB_WORKFLOW_SCHEMA = path.join(REFERENCE_DIR, "github", "github-workflow.json");
