@@ -38,6 +38,20 @@ export async function mapLimit<T, R>(
   return results;
 }
 
+/** The ECR checker for a target, with the caller's retry, timeout and cancellation. */
+function ecrCheckerFor(
+  target: Extract<RegistryTarget, { kind: "ecr" }>,
+  opts: Pick<CheckOptions, "retries" | "timeoutMs" | "signal">,
+): EcrChecker {
+  return new EcrChecker(target.region, {
+    registryId: target.registryId,
+    retries: opts.retries,
+    timeoutMs: opts.timeoutMs,
+    signal: opts.signal,
+    identity: target.identity,
+  });
+}
+
 /** The registry host image URIs name; for ECR without a known account this asks ECR (no tag lookups). */
 export async function resolveRegistryHost(
   target: RegistryTarget,
@@ -46,13 +60,7 @@ export async function resolveRegistryHost(
   if (target.kind === "distribution") {
     return target.host;
   }
-  const checker = new EcrChecker(target.region, {
-    registryId: target.registryId,
-    retries: opts.retries,
-    timeoutMs: opts.timeoutMs,
-    signal: opts.signal,
-    identity: target.identity,
-  });
+  const checker = ecrCheckerFor(target, opts);
   return ecrRegistryHost(await checker.registryAccount(), target.region);
 }
 
@@ -102,13 +110,7 @@ export async function checkImages(
     }
     registry = target.host;
   } else {
-    const checker = new EcrChecker(target.region, {
-      registryId: target.registryId,
-      retries: opts.retries,
-      timeoutMs: opts.timeoutMs,
-      signal: opts.signal,
-      identity: target.identity,
-    });
+    const checker = ecrCheckerFor(target, opts);
     const byRepo = new Map<string, { tags: string[]; count: number }[]>();
     for (const ref of uniqueRefs(wanted)) {
       const chunks = byRepo.get(ref.repository) ?? [];
