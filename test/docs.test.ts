@@ -146,3 +146,21 @@ describe("docs/manifest.md compute table", () => {
     }
   });
 });
+
+describe("README diagram", () => {
+  it("lists every stack output index.ts exports, and no other", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const block = /^outputs: ([\s\S]*?)\ncli\//m.exec(readme);
+    assert.ok(block, "the diagram has an 'outputs:' line");
+    const listed = block[1]
+      .split(/[,\s]+/)
+      .filter(Boolean)
+      .sort();
+    const exported = [
+      ...fs.readFileSync(path.join(ROOT, "index.ts"), "utf8").matchAll(/^export const (\w+)/gm),
+    ]
+      .map((m) => m[1])
+      .sort();
+    assert.deepEqual(listed, exported);
+  });
+});
