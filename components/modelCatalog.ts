@@ -9,7 +9,13 @@ import { renderImagePolicy } from "../lib/imagePolicy";
 import { renderKServe, toYaml } from "../lib/kserve";
 import type { ImageSpec } from "../lib/manifest";
 import { type AwsIdentity, identityInputs } from "../lib/awsIdentity";
-import { ecrRegistryHost, ociDigestUri, ociTagUri } from "../lib/naming";
+import {
+  codeBuildProjectName,
+  ecrRegistryHost,
+  ociDigestUri,
+  ociTagUri,
+  WAIT_MARGIN_MINUTES,
+} from "../lib/naming";
 import { type ReplicaUris, replicaUris } from "../lib/replicas";
 import type { StackSettings } from "../lib/settings";
 import { BuildNotifications } from "./buildNotifications";
@@ -36,14 +42,6 @@ export interface ModelCatalogArgs {
   region: string;
   /** The stack's AWS identity (aws:profile, aws:assumeRoles); ModelImage acts as it. */
   awsIdentity?: AwsIdentity;
-}
-
-/** Our own wait outlasts CodeBuild's build timeout by this much (queueing, provisioning). */
-export const WAIT_MARGIN_MINUTES = 30;
-
-/** CodeBuild project names: `[A-Za-z0-9][A-Za-z0-9-_]*`, unique per stack and image. */
-export function codeBuildProjectName(stack: string, imageName: string): string {
-  return `model-images-${stack}-${imageName}`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 255);
 }
 
 /** What every builder yields per image. */

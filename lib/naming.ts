@@ -54,3 +54,14 @@ export const BUILD_CACHE_TAG_PREFIX = "buildcache-";
 export function buildCacheTag(accelerator: Accelerator, revision: string): string {
   return `${BUILD_CACHE_TAG_PREFIX}${accelerator}-${revision.replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, 40)}`;
 }
+
+/** Our own wait outlasts CodeBuild's build timeout by this much (queueing, provisioning). */
+export const WAIT_MARGIN_MINUTES = 30;
+
+/**
+ * The CodeBuild project of one image, unique per stack and image. CodeBuild's pattern is
+ * `[A-Za-z0-9][A-Za-z0-9\-_]{1,254}`: any other character becomes `-`, and the name stops at 255.
+ */
+export function codeBuildProjectName(stack: string, imageName: string): string {
+  return `model-images-${stack}-${imageName}`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 255);
+}
