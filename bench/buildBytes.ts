@@ -17,8 +17,8 @@ import {
   buildah,
   modelcarBudArgs,
   stageLocalModel,
-} from "../test/support/images";
-import { startRegistry } from "../test/support/registry";
+} from "../tools/images";
+import { startRegistry } from "../tools/registry";
 
 const SHARDS = 4;
 const SHA = "89abcdef0123456789abcdef0123456789abcdef";

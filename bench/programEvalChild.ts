@@ -1,7 +1,7 @@
 // One measurement: evaluate index.ts under mocks for the manifest in argv[2]; prints JSON figures.
 
 import { performance } from "node:perf_hooks";
-import { runProgram, stackConfig } from "../test/support/programRun";
+import { runProgram, stackConfig } from "../tools/programRun";
 
 async function main(): Promise<void> {
   const manifest = process.argv[2];

@@ -8,8 +8,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { buildCli, CLI_BUNDLE, describeBuild } from "../scripts/buildCli";
-import { pushImage, writeOciLayout } from "../test/support/ociImage";
-import { startRegistry } from "../test/support/registry";
+import { pushImage, writeOciLayout } from "../tools/ociImage";
+import { startRegistry } from "../tools/registry";
 
 const PREFIX = "bench";
 const PLAN_RUNS = 5;

@@ -1,7 +1,7 @@
 // Prints the stack outputs the program produces under mocks (fake account 123456789012), as
 // `pulumi stack output --json` would show them after an `up`. Usage: npx tsx scripts/mockOutputs.ts [stack] [output]
 
-import { runProgram, stackConfig } from "../test/support/programRun";
+import { runProgram, stackConfig } from "../tools/programRun";
 
 async function main(): Promise<void> {
   const [stack = "dev", name] = process.argv.slice(2);

@@ -31,8 +31,8 @@ import {
   type BuildahStorage,
   stageLocalModel,
   modelcarBudArgs,
-} from "./support/images";
-import { startRegistry, type LocalRegistry } from "./support/registry";
+} from "../tools/images";
+import { startRegistry, type LocalRegistry } from "../tools/registry";
 import { requireTools } from "./support/tools";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";

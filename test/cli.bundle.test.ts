@@ -7,9 +7,9 @@ import * as path from "node:path";
 import { type BuiltCli, buildCli, CLI_BUNDLE } from "../scripts/buildCli";
 import { startAwsEmulator } from "./support/awsEmulator";
 import { runProcess } from "./support/cli";
-import { pushImage, writeOciLayout } from "./support/ociImage";
+import { pushImage, writeOciLayout } from "../tools/ociImage";
 import { MANIFEST } from "./support/planCatalog";
-import { startRegistry } from "./support/registry";
+import { startRegistry } from "../tools/registry";
 import { requireTools } from "./support/tools";
 
 const PREFIX = "bundle-test";

@@ -10,7 +10,7 @@ import { configEntriesFromJson } from "../cli/stack";
 import { readStackInputs } from "../components/config";
 import { settingsFromConfig } from "../lib/stackConfig";
 import { runCli } from "./support/cli";
-import { installMocks } from "./support/pulumiMocks";
+import { installMocks } from "../tools/pulumiMocks";
 import { SHA } from "./support/planCatalog";
 
 const FIX = "pulumi config set --secret huggingface-token <token> --stack";

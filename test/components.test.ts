@@ -14,8 +14,8 @@ import { ModelRepository } from "../components/modelRepository";
 import { defaultSettings } from "../lib/settings";
 import { expandImages, parseManifest } from "../lib/manifest";
 import { sourceFiles, sourceHash } from "../lib/sourceFiles";
-import { ACCOUNT, installMocks, Recorded, settle, unwrap } from "./support/pulumiMocks";
-import { SECRET_SIG, SECRET_SIG_VALUE, TOKEN } from "./support/programRun";
+import { ACCOUNT, installMocks, Recorded, settle, unwrap } from "../tools/pulumiMocks";
+import { SECRET_SIG, SECRET_SIG_VALUE, TOKEN } from "./support/programChecks";
 
 const ROOT = path.resolve(__dirname, "..");
 

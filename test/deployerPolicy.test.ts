@@ -5,8 +5,9 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { missingGrants, Need, PolicyDocument, unusedActions } from "./support/iamPolicy";
-import { ACCOUNT, Recorded, REGION } from "./support/pulumiMocks";
-import { runProgram, stackConfig, TOKEN } from "./support/programRun";
+import { ACCOUNT, Recorded, REGION } from "../tools/pulumiMocks";
+import { runProgram, stackConfig } from "../tools/programRun";
+import { TOKEN } from "./support/programChecks";
 
 const POLICY_FILE = path.resolve(__dirname, "../docs/deployer-policy.json");
 const policy = JSON.parse(fs.readFileSync(POLICY_FILE, "utf8")) as PolicyDocument;

@@ -14,10 +14,10 @@ import {
   OciImage,
   TarEntry,
   modelcarBudArgs,
-} from "./support/images";
+} from "../tools/images";
 import { dockerBuildArgs } from "../lib/buildEnv";
 import { DEFAULT_BASE_IMAGES, ImageSpec, parseManifest } from "../lib/manifest";
-import { startRegistry } from "./support/registry";
+import { startRegistry } from "../tools/registry";
 import { requireTools } from "./support/tools";
 
 const ROOT = path.resolve(__dirname, "..");

@@ -17,10 +17,10 @@ import {
   readTar,
   stageLocalModel,
   modelcarBudArgs,
-} from "./support/images";
+} from "../tools/images";
 import { dockerBuildArgs } from "../lib/buildEnv";
 import { parseManifest } from "../lib/manifest";
-import { LocalRegistry, startRegistry } from "./support/registry";
+import { LocalRegistry, startRegistry } from "../tools/registry";
 import { requireTools } from "./support/tools";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";

@@ -12,8 +12,9 @@ import {
   PROJECT_DESCRIPTION_MAX,
 } from "../components/modelBuildProject";
 import { validateInputs } from "../components/modelImage/inputs";
-import { byType } from "./support/pulumiMocks";
-import { FIXTURE, Run, runProgram, stackConfig, TOKEN } from "./support/programRun";
+import { byType } from "../tools/pulumiMocks";
+import { Run, runProgram, stackConfig } from "../tools/programRun";
+import { FIXTURE, TOKEN } from "./support/programChecks";
 
 // 50 characters: with `-cuda`, the image name is 55, and Pulumi's auto-name for the role
 // (`models-<image>-role-` + 7 random characters) would be 80.

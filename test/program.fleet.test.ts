@@ -3,16 +3,9 @@
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { pullThroughPrefix } from "../lib/pullThrough";
-import { ACCOUNT, byType, mockDigest } from "./support/pulumiMocks";
-import {
-  countByType,
-  FIXTURE,
-  one,
-  Run,
-  runProgram,
-  stackConfig,
-  TOKEN,
-} from "./support/programRun";
+import { ACCOUNT, byType, mockDigest } from "../tools/pulumiMocks";
+import { Run, runProgram, stackConfig } from "../tools/programRun";
+import { countByType, FIXTURE, one, TOKEN } from "./support/programChecks";
 
 const IMAGES = ["small", "both", "both-cuda", "gated-gpu-cuda"];
 const FLEET_TYPES = [

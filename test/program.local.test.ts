@@ -2,19 +2,17 @@
 
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
-import { ACCOUNT, byType, ECR_PASSWORD } from "./support/pulumiMocks";
+import { ACCOUNT, byType, ECR_PASSWORD } from "../tools/pulumiMocks";
+import { Run, runProgram, stackConfig } from "../tools/programRun";
 import {
   countByType,
   one,
   plaintextPaths,
-  Run,
-  runProgram,
   SECRET_SIG,
   SECRET_SIG_VALUE,
-  stackConfig,
   FIXTURE,
   TOKEN,
-} from "./support/programRun";
+} from "./support/programChecks";
 
 const ROOT = path.resolve(__dirname, "..");
 

@@ -3,8 +3,9 @@
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { ACCOUNT, byType, REGION, SIGNING_PUBLIC_KEY_PEM } from "./support/pulumiMocks";
-import { FIXTURE, Run, runProgram, stackConfig, TOKEN } from "./support/programRun";
+import { ACCOUNT, byType, REGION, SIGNING_PUBLIC_KEY_PEM } from "../tools/pulumiMocks";
+import { Run, runProgram, stackConfig } from "../tools/programRun";
+import { FIXTURE, TOKEN } from "./support/programChecks";
 
 type Statement = {
   Sid?: string;

@@ -7,19 +7,17 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { CLI_BUNDLE } from "../lib/sourceFiles";
-import { ACCOUNT, byType, mockDigest } from "./support/pulumiMocks";
+import { ACCOUNT, byType, mockDigest } from "../tools/pulumiMocks";
+import { Run, runProgram, stackConfig } from "../tools/programRun";
 import {
   countByType,
   one,
   plaintextPaths,
-  Run,
-  runProgram,
   SECRET_SIG,
   SECRET_SIG_VALUE,
-  stackConfig,
   FIXTURE,
   TOKEN,
-} from "./support/programRun";
+} from "./support/programChecks";
 
 const ROOT = path.resolve(__dirname, "..");
 const REGISTRY = `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`;

@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { readTar } from "./support/images";
+import { readTar } from "../tools/images";
 
 /** A tar of a small tree made by GNU tar in `format`, gzipped or not. */
 function makeTar(format: string, gzip: boolean): Buffer {

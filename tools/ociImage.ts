@@ -11,7 +11,7 @@ import { gzipSync } from "node:zlib";
 
 const run = promisify(execFile);
 
-import { type Descriptor, OCI_INDEX, OCI_MANIFEST } from "../../lib/bom/ociClient";
+import { type Descriptor, OCI_INDEX, OCI_MANIFEST } from "../lib/bom/ociClient";
 
 export { type Descriptor, OCI_INDEX, OCI_MANIFEST };
 

@@ -264,7 +264,7 @@ export function exportOciImage(storageArgs: string[], image: string, dir: string
   return { manifest, config, layers: manifest.layers.map((l) => readTar(blob(l.digest))) };
 }
 
-const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 /**
  * Stages a model directory with `download_model.py --local-dir` under `<ctx>/staging`, as the
