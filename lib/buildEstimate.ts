@@ -67,8 +67,9 @@ export interface Total {
   /** Sum of the known figures. */
   minutes: number;
   usd: number;
-  /** How many estimates had no minutes, or no price: the totals leave them out. */
+  /** How many estimates had no minutes (no sizeGB): the totals leave them out. */
   unknownMinutes: number;
+  /** How many had minutes but no price for their compute type: the cost total leaves them out. */
   unknownUsd: number;
 }
 
@@ -77,7 +78,7 @@ export function totalOf(estimates: readonly Estimate[]): Total {
     minutes: estimates.reduce((n, e) => n + (e.minutes ?? 0), 0),
     usd: cents(estimates.reduce((n, e) => n + (e.usd ?? 0), 0)),
     unknownMinutes: estimates.filter((e) => e.minutes === null).length,
-    unknownUsd: estimates.filter((e) => e.usd === null).length,
+    unknownUsd: estimates.filter((e) => e.minutes !== null && e.usd === null).length,
   };
 }
 

@@ -39,6 +39,17 @@ models:
     tag: "0.1.0"
     sizeGB: 800
     downloadAtRuntime: true
+  - name: zeta
+    source: org/zeta
+    revision: ${SHA}
+    tag: "0.1.0"
+    sizeGB: 200
+  - name: eta
+    source: org/eta
+    revision: ${SHA}
+    tag: "0.1.0"
+    sizeGB: 10
+    variants: [{accelerator: cuda, computeType: BUILD_GENERAL1_LARGE}]
 `;
 
 describe("plan: build estimate of the missing images", function () {
@@ -82,6 +93,10 @@ describe("plan: build estimate of the missing images", function () {
         // No sizeGB: no guess.
         ["delta", "missing", { computeType: "BUILD_GENERAL1_MEDIUM", minutes: null, usd: null }],
         ["epsilon", "skipped", undefined],
+        // 200 GB needs 2XLARGE's disk: 87 minutes at $0.20.
+        ["zeta", "missing", { computeType: "BUILD_GENERAL1_2XLARGE", minutes: 87, usd: 17.4 }],
+        // The 4x V100 GPU type: 11 minutes at $0.65.
+        ["eta-cuda", "missing", { computeType: "BUILD_GENERAL1_LARGE", minutes: 11, usd: 7.15 }],
       ],
     );
   });
@@ -95,21 +110,28 @@ describe("plan: build estimate of the missing images", function () {
     assert.match(lines[0], /^NAME +TAG +STATUS +DIGEST +BUILD ESTIMATE$/);
     assert.match(lines[1], /^alpha +0\.1\.0 +present +sha256:[0-9a-f]{12}$/);
     assert.match(lines[2], /^beta +0\.2\.0 +missing +BUILD_GENERAL1_MEDIUM, ~16 min, ~\$0\.16$/);
-    // cuda builds on the GPU compute, whose price the table does not hold: minutes, cost unknown.
+    // cuda builds on the GPU compute (1x A10G): 21 minutes at $0.05.
     assert.match(
       lines[4],
-      /^gamma-cuda +0\.3\.0-cuda +missing +BUILD_GENERAL1_SMALL, ~21 min, cost unknown$/,
+      /^gamma-cuda +0\.3\.0-cuda +missing +BUILD_GENERAL1_SMALL, ~21 min, ~\$1\.05$/,
     );
     assert.match(
       lines[5],
       /^delta +0\.1\.0 +missing +BUILD_GENERAL1_MEDIUM, unknown \(no sizeGB\)$/,
     );
     assert.match(lines[6], /^epsilon +0\.1\.0 +skipped$/);
-    assert.match(lines[8], /^1 present, 4 missing, 1 skipped \(/);
-    // 16 + 16 + 21 minutes; $0.32 known; storage: alpha 1 + beta 30 + gamma 30 GB (gamma once), delta unknown.
+    assert.match(lines[7], /^zeta +0\.1\.0 +missing +BUILD_GENERAL1_2XLARGE, ~87 min, ~\$17\.40$/);
+    assert.match(
+      lines[8],
+      /^eta-cuda +0\.1\.0-cuda +missing +BUILD_GENERAL1_LARGE, ~11 min, ~\$7\.15$/,
+    );
+    assert.match(lines[10], /^1 present, 6 missing, 1 skipped \(/);
+    // 16 + 16 + 21 + 87 + 11 minutes, $0.16 + 0.16 + 1.05 + 17.40 + 7.15; every compute type has a
+    // price, so only delta (no sizeGB) is left out. Storage: alpha 1 + beta 30 + gamma 30 (once) +
+    // zeta 200 + eta 10 GB, delta unknown.
     assert.equal(
-      lines[9],
-      "estimate: building the 4 missing: ~53 min (1 without sizeGB), ~$0.32 (2 without a price); ECR storage of the stack's images ~61 GB, ~$6.10/month (1 without sizeGB) (prices: lib/prices.ts (us-east-1 on-demand, 2026-12-01))",
+      lines[11],
+      "estimate: building the 6 missing: ~151 min (1 without sizeGB), ~$25.92; ECR storage of the stack's images ~271 GB, ~$27.10/month (1 without sizeGB) (prices: lib/prices.ts (us-east-1 on-demand, 2026-12-01))",
     );
   });
 });
