@@ -45,6 +45,10 @@ export class BuildNotifications extends pulumi.ComponentResource {
       );
     }
     if (args.email !== undefined) {
+      // EventBridge user guide (eb-troubleshooting): "If your SNS topic is encrypted, you must
+      // include the following section in your KMS key policy." topicKeyPolicy carries that section
+      // verbatim (lib/buildEvents.ts EVENTBRIDGE_KEY_STATEMENT: events.amazonaws.com,
+      // kms:Decrypt and kms:GenerateDataKey, Resource "*", no condition).
       this.key = new aws.kms.Key(
         `${name}-key`,
         {

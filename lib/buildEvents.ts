@@ -62,11 +62,30 @@ export function topicPolicy(topicArn: string, ruleArns: readonly string[]): obje
 }
 
 /**
+ * What EventBridge needs in the key policy of an encrypted target topic, exactly as the EventBridge
+ * user guide gives it ("Troubleshooting Amazon EventBridge", "My rule runs, but I don't see any
+ * messages published into my Amazon SNS topic", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-troubleshooting.html):
+ * "If your SNS topic is encrypted, you must include the following section in your KMS key policy."
+ * The section is this statement, with no Condition. The SNS guide's generic recipe for AWS event
+ * sources ("kms:GenerateDataKey*", "kms:Decrypt", optional aws:SourceAccount / aws:SourceArn
+ * conditions) defers to "service specific documentation ... for exact details", and EventBridge's
+ * names kms:GenerateDataKey only and no condition. A condition the service's guide does not give
+ * is not added: if EventBridge's calls did not carry it, every notification would be dropped and
+ * no test here could tell. Who may publish is bounded by the topic policy (aws:SourceArn: this
+ * stack's rules), and this key encrypts nothing but this stack's topic.
+ */
+export const EVENTBRIDGE_KEY_STATEMENT = {
+  Sid: "Allow EventBridge to use the key",
+  Effect: "Allow",
+  Principal: { Service: "events.amazonaws.com" },
+  Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+  Resource: "*",
+} as const;
+
+/**
  * The topic key's policy. The account keeps administering it (KMS's default key policy statement;
- * without it the key could not be managed, and KMS refuses a policy that locks the caller out).
- * EventBridge publishing to an encrypted topic needs the key: the SNS guide's "compatibility
- * between event sources from AWS services and encrypted topics" gives the service principal
- * "kms:GenerateDataKey*" and "kms:Decrypt" on the key; the key serves this topic only.
+ * without it the key could not be managed, and KMS refuses a policy that locks the caller out),
+ * and EventBridge may use it for the topic (EVENTBRIDGE_KEY_STATEMENT).
  */
 export function topicKeyPolicy(partition: string, accountId: string): object {
   return {
@@ -79,13 +98,7 @@ export function topicKeyPolicy(partition: string, accountId: string): object {
         Action: "kms:*",
         Resource: "*",
       },
-      {
-        Sid: "EventBridgePublishesToTopic",
-        Effect: "Allow",
-        Principal: { Service: "events.amazonaws.com" },
-        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
-        Resource: "*",
-      },
+      EVENTBRIDGE_KEY_STATEMENT,
     ],
   };
 }

@@ -338,11 +338,14 @@ describe("fleet settings in the program (mocks)", function () {
           Action: "kms:*",
           Resource: "*",
         },
+        // The section the EventBridge user guide says an encrypted target topic's key policy must
+        // include ("If your SNS topic is encrypted, you must include the following section in
+        // your KMS key policy."), word for word: no wildcard action, no condition.
         {
-          Sid: "EventBridgePublishesToTopic",
+          Sid: "Allow EventBridge to use the key",
           Effect: "Allow",
           Principal: { Service: "events.amazonaws.com" },
-          Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+          Action: ["kms:Decrypt", "kms:GenerateDataKey"],
           Resource: "*",
         },
       ]);
