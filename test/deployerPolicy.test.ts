@@ -1,5 +1,6 @@
 // docs/deployer-policy.json against what the program creates: every resource type the shipped
-// stacks create is covered, on the names the program gives it, and nothing more is granted.
+// stacks, and a stack with every optional setting on, create is covered, on the names the program
+// gives it, and nothing more is granted.
 
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -7,7 +8,8 @@ import * as path from "node:path";
 import { missingGrants, Need, PolicyDocument, unusedActions } from "./support/iamPolicy";
 import { ACCOUNT, Recorded, REGION } from "../tools/pulumiMocks";
 import { runProgram, stackConfig } from "../tools/programRun";
-import { TOKEN } from "./support/programChecks";
+import { FIXTURE, TOKEN } from "./support/programChecks";
+import { SETTINGS } from "../lib/settings";
 
 const POLICY_FILE = path.resolve(__dirname, "../docs/deployer-policy.json");
 const policy = JSON.parse(fs.readFileSync(POLICY_FILE, "utf8")) as PolicyDocument;
@@ -20,6 +22,11 @@ const bucketArn = (r: Recorded) => `arn:aws:s3:::${str(r, "bucket")}`;
 const repoArn = (name: string) => arn("ecr", `repository/${name}`);
 /** The mocks give the key `<logical name>-0000` as its id. */
 const kmsKeyArn = (keyResourceName: string) => arn("kms", `key/${keyResourceName}-0000`);
+/** A service-linked role, which AWS names and places itself (IAM: role/aws-service-role/<service>/<name>). */
+const serviceLinkedRole = (service: string, role: string) =>
+  `arn:aws:iam::${ACCOUNT}:role/aws-service-role/${service}/${role}`;
+/** An action AWS authorizes only on `Resource: "*"` (its Service Authorization Reference row names no resource type). */
+const onAny = (...actions: string[]) => actions.map((action) => ({ action, resource: "*" }));
 
 /** Layer push and pull, what `docker push` to ECR and a CodeBuild push call. */
 const ECR_PUSH = [
@@ -99,8 +106,8 @@ const NEEDS: Record<string, (r: Recorded) => Omit<Need, "by">[]> = {
       "s3:DeleteObjectVersion", // a versioned bucket's object is deleted with its versions
     ].map((action) => ({ action, resource: `${bucketArn(r)}/${str(r, "key")}` })),
   // A remote component: aws.ecr.Repository and aws.ecr.LifecyclePolicy.
-  "awsx:ecr:Repository": (r) =>
-    [
+  "awsx:ecr:Repository": (r) => [
+    ...[
       "ecr:CreateRepository",
       "ecr:DeleteRepository",
       "ecr:DescribeRepositories",
@@ -113,6 +120,18 @@ const NEEDS: Record<string, (r: Recorded) => Omit<Need, "by">[]> = {
       "ecr:PutLifecyclePolicy",
       "ecr:DeleteLifecyclePolicy",
     ].map((action) => ({ action, resource: repoArn(str(r, "name")) })),
+    // kmsKeyArn: ECR user guide, encryption at rest: "The IAM user, IAM role, or AWS account
+    // creating your repositories must have the kms:CreateGrant, kms:RetireGrant, and
+    // kms:DescribeKey permission in addition to the necessary Amazon ECR permissions."
+    ...(r.inputs.encryptionConfigurations as { encryptionType: string; kmsKey?: string }[])
+      .filter((e) => e.encryptionType === "KMS")
+      .flatMap((e) =>
+        ["kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"].map((action) => ({
+          action,
+          resource: String(e.kmsKey),
+        })),
+      ),
+  ],
   "aws:cloudwatch/logGroup:LogGroup": (r) => [
     ...[
       "logs:CreateLogGroup",
@@ -179,7 +198,9 @@ const NEEDS: Record<string, (r: Recorded) => Omit<Need, "by">[]> = {
       action,
       resource: arn("secretsmanager", `secret:${str(r, "secretId")}`),
     })),
-  // signing: cosign-kms (components/signingKey.ts). CreateKey has no resource to scope to.
+  // The signing key (components/signingKey.ts) and the notification topic's key
+  // (components/buildNotifications.ts). CreateKey has no resource to scope to; key ARNs are
+  // random ids, so key/* is as narrow as a name can make it.
   "aws:kms/key:Key": (r) => [
     { action: "kms:CreateKey", resource: "*" },
     ...[
@@ -191,6 +212,9 @@ const NEEDS: Record<string, (r: Recorded) => Omit<Need, "by">[]> = {
       "kms:UntagResource",
       "kms:UpdateKeyDescription",
       "kms:ScheduleKeyDeletion",
+      // A key created with its policy: a changed policy is PutKeyPolicy on the key.
+      ...(r.inputs.policy === undefined ? [] : ["kms:PutKeyPolicy"]),
+      ...(r.inputs.enableKeyRotation === true ? ["kms:EnableKeyRotation"] : []),
     ].map((action) => ({ action, resource: kmsKeyArn(r.name) })),
   ],
   "aws:kms/alias:Alias": (r) => [
@@ -204,6 +228,76 @@ const NEEDS: Record<string, (r: Recorded) => Omit<Need, "by">[]> = {
     ["kms:PutKeyPolicy", "kms:GetKeyPolicy", "kms:DescribeKey"].map((action) => ({
       action,
       resource: kmsKeyArn(r.name.replace(/-policy$/, "-key")),
+    })),
+  // replicaRegions (components/registryReplication.ts): Put to create, update and delete (an
+  // empty rule list), DescribeRegistry to read; registry-wide actions, no resource type. The first
+  // Put creates ECR's replication service-linked role ("Dependent actions:
+  // iam:CreateServiceLinkedRole").
+  "aws:ecr/replicationConfiguration:ReplicationConfiguration": () => [
+    ...onAny("ecr:PutReplicationConfiguration", "ecr:DescribeRegistry"),
+    {
+      action: "iam:CreateServiceLinkedRole",
+      resource: serviceLinkedRole(
+        "replication.ecr.amazonaws.com",
+        "AWSServiceRoleForECRReplication",
+      ),
+    },
+  ],
+  // pullThroughCache (components/pullThroughCache.ts): Create, Describe (read), Update (a changed
+  // dockerHubCredentialArn), Delete; registry-wide, no resource type. The first rule creates ECR's
+  // pull-through service-linked role. The Docker Hub secret is only referenced: ECR reads it with
+  // that role, so the deployer needs nothing on it.
+  "aws:ecr/pullThroughCacheRule:PullThroughCacheRule": () => [
+    ...onAny(
+      "ecr:CreatePullThroughCacheRule",
+      "ecr:DescribePullThroughCacheRules",
+      "ecr:UpdatePullThroughCacheRule",
+      "ecr:DeletePullThroughCacheRule",
+    ),
+    {
+      action: "iam:CreateServiceLinkedRole",
+      resource: serviceLinkedRole(
+        "pullthroughcache.ecr.amazonaws.com",
+        "AWSServiceRoleForECRPullThroughCache",
+      ),
+    },
+  ],
+  // notifyEmail (components/buildNotifications.ts): the topic, its policy, the subscription.
+  "aws:sns/topic:Topic": (r) =>
+    [
+      "sns:CreateTopic",
+      "sns:GetTopicAttributes",
+      "sns:SetTopicAttributes",
+      "sns:DeleteTopic",
+      "sns:ListTagsForResource",
+      "sns:TagResource",
+      "sns:UntagResource",
+    ].map((action) => ({ action, resource: arn("sns", autoName(r)) })),
+  // Delete puts the topic's default policy back: SetTopicAttributes again.
+  "aws:sns/topicPolicy:TopicPolicy": (r) =>
+    ["sns:SetTopicAttributes", "sns:GetTopicAttributes"].map((action) => ({
+      action,
+      resource: str(r, "arn"),
+    })),
+  // Subscribe is on the topic; the subscription's own actions have no resource type in SNS.
+  "aws:sns/topicSubscription:TopicSubscription": (r) => [
+    { action: "sns:Subscribe", resource: str(r, "topic") },
+    ...onAny("sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes", "sns:Unsubscribe"),
+  ],
+  "aws:cloudwatch/eventRule:EventRule": (r) =>
+    [
+      "events:PutRule",
+      "events:DescribeRule",
+      "events:DeleteRule",
+      "events:ListTagsForResource",
+      "events:TagResource",
+      "events:UntagResource",
+    ].map((action) => ({ action, resource: arn("events", `rule/${autoName(r)}`) })),
+  // Targets are the rule's: PutTargets, ListTargetsByRule (read) and RemoveTargets on the rule.
+  "aws:cloudwatch/eventTarget:EventTarget": (r) =>
+    ["events:PutTargets", "events:ListTargetsByRule", "events:RemoveTargets"].map((action) => ({
+      action,
+      resource: arn("events", `rule/${str(r, "rule")}`),
     })),
   // ModelImage (components/modelImage/): the tag lookup and the build; it never deletes an image.
   "pulumi-nodejs:dynamic:Resource": (r) => [
@@ -232,7 +326,66 @@ const CALL_NEEDS: Record<string, Omit<Need, "by">[]> = {
 };
 
 /** Actions AWS authorizes only on `Resource: "*"`. */
-const ACCOUNT_LEVEL = ["ecr:GetAuthorizationToken", "kms:CreateKey", "kms:ListAliases"];
+const ACCOUNT_LEVEL = [
+  "ecr:GetAuthorizationToken",
+  "ecr:PutReplicationConfiguration",
+  "ecr:DescribeRegistry",
+  "ecr:CreatePullThroughCacheRule",
+  "ecr:DescribePullThroughCacheRules",
+  "ecr:UpdatePullThroughCacheRule",
+  "ecr:DeletePullThroughCacheRule",
+  "kms:CreateKey",
+  "kms:ListAliases",
+  "sns:GetSubscriptionAttributes",
+  "sns:SetSubscriptionAttributes",
+  "sns:Unsubscribe",
+];
+
+/** A secret in ECR's required `ecr-pullthroughcache/` namespace, and a customer key for ECR. */
+const PTC_SECRET = arn("secretsmanager", "secret:ecr-pullthroughcache/docker-hub-AbCdEf");
+const ECR_KEY = arn("kms", "key/1234abcd-12ab-34cd-56ef-1234567890ab");
+
+/**
+ * Every optional setting that makes the program create something or ask AWS for something, on at
+ * once (on dev, with a token, over the test catalogue with cpu and cuda images). notifyTopicArn is
+ * the alternative to notifyEmail, so it has its own run.
+ */
+const ALL_ON: Record<string, string> = {
+  "model-images:manifest": FIXTURE,
+  "model-images:replicaRegions": '["eu-west-1","ap-southeast-2"]',
+  "model-images:manageRegistryReplication": "true",
+  "model-images:pullThroughCache": "true",
+  "model-images:dockerHubCredentialArn": PTC_SECRET,
+  "model-images:notifyEmail": "ml-team@example.com",
+  "model-images:signing": "cosign-kms",
+  "model-images:kmsKeyArn": ECR_KEY,
+  "model-images:scanOnPush": "true",
+};
+
+/**
+ * Settings no run needs to turn on, and why: they change names, numbers or documents the
+ * statements already cover (the same API calls on the same resource types), or nothing in AWS.
+ */
+const SAME_CALLS: Record<string, string> = {
+  manifest: "which models: more resources of the same types",
+  registryPrefix: "names (the statements' patterns follow the shipped prefixes)",
+  tagSuffix: "tags",
+  imageTagMutability: "PutImageTagMutability, granted for every repository",
+  imageExpiryDays: "the lifecycle policy's rules, granted for every repository",
+  untaggedExpiryDays: "the lifecycle policy's rules",
+  buildTimeoutMinutes: "a project input",
+  requirePinnedRevisions: "validation only",
+  retainRepositoriesOnDestroy: "fewer calls (no DeleteRepository)",
+  forceDeleteRepositories: "DeleteRepository's force flag",
+  rebuildOnSourceChange: "ModelImage's diff",
+  logRetentionDays: "PutRetentionPolicy, granted for every log group",
+  maxLayerBytes: "a build variable",
+  buildPollSeconds: "ModelImage's polling",
+  buildxBuilder: "the local Docker builder's name",
+  onlyModels: "fewer models",
+  kserveNamespace: "rendered manifests, no AWS call",
+  kserveKinds: "rendered manifests, no AWS call",
+};
 
 /** The runs that cover every resource type: each shipped stack, and a local build into ECR. */
 const RUNS: [string, string, Record<string, string>, string | undefined][] = [
@@ -244,6 +397,17 @@ const RUNS: [string, string, Record<string, string>, string | undefined][] = [
     "local",
     { ...stackConfig("local"), "model-images:registry": "", "aws:region": REGION },
     undefined,
+  ],
+  ["every optional setting on", "dev", { ...stackConfig("dev"), ...ALL_ON }, TOKEN],
+  [
+    "notifications to an existing topic",
+    "dev",
+    {
+      ...stackConfig("dev"),
+      "model-images:manifest": FIXTURE,
+      "model-images:notifyTopicArn": arn("sns", "platform-builds"),
+    },
+    TOKEN,
   ],
 ];
 
@@ -296,6 +460,20 @@ describe("docs/deployer-policy.json", () => {
       }
       assert.ok(!actions.some((a) => a.includes("*")), `${s.Sid}: name each action`);
     }
+  });
+
+  it("the runs turn on every setting that could need another permission", () => {
+    const turnedOn = new Set(
+      RUNS.flatMap(([, , config]) => Object.keys(config))
+        .filter((k) => k.startsWith("model-images:"))
+        .map((k) => k.slice("model-images:".length)),
+    );
+    assert.deepEqual(
+      SETTINGS.map((s) => s.key).filter((k) => !turnedOn.has(k) && !(k in SAME_CALLS)),
+      [],
+      "a setting no run turns on: add it to ALL_ON (or a run of its own) in test/deployerPolicy.test.ts, " +
+        "or to SAME_CALLS with the reason it asks AWS for nothing new",
+    );
   });
 
   for (const [label, stack, config, token] of RUNS) {
