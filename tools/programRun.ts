@@ -4,13 +4,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { installMocks, Recorded, settle, unwrap } from "./pulumiMocks";
+import { installMocks, Recorded, Registration, settle, unwrap } from "./pulumiMocks";
 
 const ROOT = path.resolve(__dirname, "..");
 
 export interface Run {
   recorded: Recorded[];
   calls: string[];
+  /** URN, parent and dependencies of every resource, in registration order. */
+  registrations: Registration[];
   outputs: Record<string, unknown>;
   module: Record<string, unknown>;
 }
@@ -33,7 +35,8 @@ export async function runProgram(
 ): Promise<Run> {
   const recorded: Recorded[] = [];
   const calls: string[] = [];
-  await installMocks(recorded, stack, extra, calls);
+  const registrations: Registration[] = [];
+  await installMocks(recorded, stack, extra, calls, registrations);
   const all = {
     ...config,
     ...(token === undefined ? {} : { "model-images:huggingface-token": token }),
@@ -49,5 +52,5 @@ export async function runProgram(
     outputs[k] = await unwrap(v as pulumi.Output<unknown>);
   }
   await settle();
-  return { recorded, calls, outputs, module };
+  return { recorded, calls, registrations, outputs, module };
 }

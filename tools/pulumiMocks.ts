@@ -81,6 +81,50 @@ export function mockDigest(repositoryName: string, tag: string): string {
   return `sha256:${createHash("sha256").update(`${repositoryName}:${tag}`).digest("hex")}`;
 }
 
+/** One registration as the engine sees it: what the resource is called, under whom, waiting for what. */
+export interface Registration {
+  /** `<qualified type>::<name>`: the stack-independent part of its URN (parents' types joined by `$`). */
+  urn: string;
+  /** The parent's `urn` ("" for none). */
+  parent: string;
+  /** The `urn`s it waits for (dependsOn and the resources its inputs come from), sorted. */
+  dependencies: string[];
+}
+
+/** The mock monitor's surface the recorder wraps (sdk/nodejs/runtime/mocks.ts MockMonitor). */
+interface MockMonitor {
+  newUrn(parent: string, type: string, name: string): string;
+  registerResource(
+    req: {
+      getParent(): string;
+      getType(): string;
+      getName(): string;
+      getDependenciesList(): string[];
+    },
+    callback: unknown,
+  ): Promise<void>;
+}
+
+/**
+ * Record each registration's URN, parent and dependencies. The mock monitor puts only the parent's
+ * own type in a URN; the engine joins every ancestor's, as `urn` here does, so a component moved
+ * under another parent shows.
+ */
+function recordRegistrations(into: Registration[]): void {
+  const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitor;
+  const register = monitor.registerResource.bind(monitor);
+  const byMockUrn = new Map<string, string>();
+  monitor.registerResource = (req, callback) => {
+    const parent = byMockUrn.get(req.getParent()) ?? "";
+    const type = parent === "" ? req.getType() : `${parent.split("::")[0]}$${req.getType()}`;
+    const urn = `${type}::${req.getName()}`;
+    byMockUrn.set(monitor.newUrn(req.getParent(), req.getType(), req.getName()), urn);
+    const dependencies = req.getDependenciesList().map((d) => byMockUrn.get(d) ?? d);
+    into.push({ urn, parent, dependencies: [...new Set(dependencies)].sort() });
+    return register(req, callback);
+  };
+}
+
 /**
  * Install mocks that record resources into `into`. Unknown `call` tokens throw, so an unexpected
  * data-source lookup fails the test instead of returning nothing.
@@ -91,6 +135,8 @@ export async function installMocks(
   extra: Partial<pulumi.runtime.Mocks> = {},
   /** Receives every call token, in order. */
   calls: string[] = [],
+  /** Receives every registration's URN, parent and dependencies. */
+  registrations: Registration[] = [],
 ): Promise<void> {
   await pulumi.runtime.setMocks(
     {
@@ -143,6 +189,7 @@ export async function installMocks(
     stack,
     false,
   );
+  recordRegistrations(registrations);
 }
 
 /** Resolve an Output's value (mocks resolve everything, even in preview). */
