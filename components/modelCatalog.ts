@@ -1,34 +1,26 @@
-// The whole catalogue: a repository per model and, per image, a CodeBuild build or a local docker build.
+// The whole catalogue: a repository per model and, per image, a build by one of the two builders (codeBuildImages, localImages).
 
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { BUILD_SOURCE_ENV, buildInputs } from "../lib/buildEnv";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { renderImagePolicy } from "../lib/imagePolicy";
+import type { AwsIdentity } from "../lib/awsIdentity";
 import { renderKServe, toYaml } from "../lib/kserve";
 import type { ImageSpec } from "../lib/manifest";
-import { type AwsIdentity, identityInputs } from "../lib/awsIdentity";
-import {
-  codeBuildProjectName,
-  ecrRegistryHost,
-  ociDigestUri,
-  ociTagUri,
-  WAIT_MARGIN_MINUTES,
-} from "../lib/naming";
+import { ecrRegistryHost } from "../lib/naming";
 import { type ReplicaUris, replicaUris } from "../lib/replicas";
 import type { StackSettings } from "../lib/settings";
-import { BuildNotifications } from "./buildNotifications";
-import { BuildSource } from "./buildSource";
-import { HuggingfaceToken } from "./huggingfaceToken";
-import { LocalModelImage, RegistryAuth } from "./localModelImage";
-import { ModelBuildProject } from "./modelBuildProject";
-import { ModelImage } from "./modelImage";
+import type { BuildNotifications } from "./buildNotifications";
+import type { BuildSource } from "./buildSource";
+import type { BuiltImage } from "./builtImage";
+import { buildWithCodeBuild } from "./codeBuildImages";
+import type { HuggingfaceToken } from "./huggingfaceToken";
+import { buildLocally } from "./localImages";
+import type { LocalModelImage } from "./localModelImage";
+import type { ModelBuildProject } from "./modelBuildProject";
+import type { ModelImage } from "./modelImage";
 import { ModelRepository } from "./modelRepository";
-import { PullThroughCache } from "./pullThroughCache";
+import type { PullThroughCache } from "./pullThroughCache";
 import { RegistryReplication } from "./registryReplication";
-import { SigningKey, signingEnvironment, signingStatement } from "./signingKey";
-import { CLI_BUNDLE } from "../lib/sourceFiles";
+import type { SigningKey } from "./signingKey";
 
 export interface ModelCatalogArgs {
   /** Expanded images from the validated manifest. */
@@ -42,14 +34,6 @@ export interface ModelCatalogArgs {
   region: string;
   /** The stack's AWS identity (aws:profile, aws:assumeRoles); ModelImage acts as it. */
   awsIdentity?: AwsIdentity;
-}
-
-/** What every builder yields per image. */
-interface BuiltImage {
-  /** `oci://<registry>/<repo>:<tag>`. */
-  uri: pulumi.Output<string>;
-  /** `oci://<registry>/<repo>@sha256:…`. */
-  digestUri: pulumi.Output<string>;
 }
 
 export class ModelCatalog extends pulumi.ComponentResource {
@@ -133,128 +117,51 @@ export class ModelCatalog extends pulumi.ComponentResource {
       }
     }
 
-    const results: Record<string, BuiltImage> = {};
+    let results: Record<string, BuiltImage>;
     if (s.builder === "codebuild") {
-      const account = identity as pulumi.Output<aws.GetCallerIdentityResult>;
-      this.source = new BuildSource(
-        `${name}-source`,
-        { projectDir: args.projectDir, forceDestroy: s.forceDeleteRepositories, tags },
-        { parent: this },
-      );
-      this.sourceBucket = this.source.bucketName;
-      if (s.pullThroughCache) {
-        this.pullThrough = new PullThroughCache(
-          `${name}-pull-through`,
-          {
-            stack: s.stack,
-            registryPrefix: s.registryPrefix,
-            dockerHubCredentialArn: s.dockerHubCredentialArn || undefined,
-            registryHost: registry,
-            region: args.region,
-            accountId: account.accountId,
-          },
-          { parent: this },
-        );
-      }
-      if (s.notifyEmail !== "" || s.notifyTopicArn !== "") {
-        // Before any build starts, so that the first build's end is reported too.
-        this.notifications = new BuildNotifications(
-          `${name}-notify`,
-          {
-            builds: built.map((i) => ({
-              image: i.name,
-              projectName: codeBuildProjectName(s.stack, i.name),
-              imageRef: pulumi.interpolate`${this.repositories[i.model].url}:${i.tag}`,
-            })),
-            email: s.notifyEmail || undefined,
-            topicArn: s.notifyTopicArn || undefined,
-            region: args.region,
-            accountId: account.accountId,
-            tags,
-          },
-          { parent: this },
-        );
-        this.buildEventsTopicArn = this.notifications.topicArn;
-      }
-      if (args.huggingfaceToken !== undefined) {
-        this.token = new HuggingfaceToken(
-          `${name}-hf-token`,
-          {
-            token: args.huggingfaceToken,
-            recoveryWindowInDays: s.retainRepositoriesOnDestroy ? 30 : 0,
-            tags,
-          },
-          { parent: this },
-        );
-      }
-      if (s.signing === "cosign-kms") {
-        this.signingKey = new SigningKey(
-          `${name}-signing`,
-          { stack: s.stack, accountId: account.accountId, tags },
-          { parent: this },
-        );
-      }
-      const attachBom = fs.existsSync(path.join(args.projectDir, CLI_BUNDLE));
-      if (!attachBom) {
-        pulumi.log.warn(
-          `${CLI_BUNDLE} is missing, so builds attach no BOM to their images: run npm run build:cli before pulumi up`,
-          this,
-        );
-      }
-      for (const image of built) {
-        this.addProject(name, image, args, account, tags, attachBom);
-      }
-      // The key policy names every build role, so it exists only after them, and builds after it.
-      const keyPolicy = this.signingKey?.allowSigners(
-        built.map((i) => this.projects[i.name].role.arn),
-      );
-      for (const image of built) {
-        results[image.name] = this.buildWithCodeBuild(
-          name,
-          image,
-          args,
-          account,
+      const codeBuild = buildWithCodeBuild(
+        name,
+        {
+          images: built,
+          repositories: this.repositories,
           registry,
-          keyPolicy,
-        );
-      }
-      if (this.signingKey) {
-        this.imagePolicy = pulumi
-          .all([registry, this.signingKey.publicKeyPem])
-          .apply(([registryHost, publicKeyPem]) =>
-            toYaml([
-              renderImagePolicy({
-                stack: s.stack,
-                registryHost,
-                registryPrefix: s.registryPrefix,
-                publicKeyPem,
-              }),
-            ]),
-          );
-      }
+          accountId: (identity as pulumi.Output<aws.GetCallerIdentityResult>).accountId,
+          region: args.region,
+          projectDir: args.projectDir,
+          huggingfaceToken: args.huggingfaceToken,
+          awsIdentity: args.awsIdentity,
+          tags,
+          settings: s,
+        },
+        this,
+      );
+      this.source = codeBuild.source;
+      this.sourceBucket = codeBuild.source.bucketName;
+      this.token = codeBuild.token;
+      this.pullThrough = codeBuild.pullThrough;
+      this.notifications = codeBuild.notifications;
+      this.buildEventsTopicArn = codeBuild.notifications?.topicArn;
+      this.signingKey = codeBuild.signingKey;
+      this.imagePolicy = codeBuild.imagePolicy;
+      this.projects = codeBuild.projects;
+      this.codeBuildProjects = codeBuild.projectNames;
+      this.modelImages = codeBuild.modelImages;
+      results = codeBuild.built;
     } else {
-      const auth = usesAws ? ecrAuth(this, registry) : undefined;
-      for (const image of built) {
-        const local = new LocalModelImage(
-          `${name}-${image.name}`,
-          {
-            image,
-            registry,
-            projectDir: args.projectDir,
-            maxLayerBytes: s.maxLayerBytes,
-            huggingfaceToken: args.huggingfaceToken,
-            auth,
-            builderName: s.buildxBuilder,
-          },
-          // The push needs the repository (ECR does not create repositories on push).
-          { parent: this, dependsOn: usesAws ? [this.repositories[image.model]] : [] },
-        );
-        this.localImages[image.name] = local;
-        results[image.name] = {
-          uri: pulumi.interpolate`oci://${local.ref}`,
-          digestUri: pulumi.interpolate`oci://${local.digestRef}`,
-        };
-      }
+      const local = buildLocally(
+        name,
+        {
+          images: built,
+          registry,
+          repositories: usesAws ? this.repositories : undefined,
+          projectDir: args.projectDir,
+          huggingfaceToken: args.huggingfaceToken,
+          settings: s,
+        },
+        this,
+      );
+      this.localImages = local.images;
+      results = local.built;
     }
 
     if (identity && s.replicaRegions.length > 0) {
@@ -299,118 +206,6 @@ export class ModelCatalog extends pulumi.ComponentResource {
       imagePolicy: this.imagePolicy,
     });
   }
-
-  /** The CodeBuild project (and role) that builds the image. */
-  private addProject(
-    name: string,
-    image: ImageSpec,
-    args: ModelCatalogArgs,
-    identity: pulumi.Output<aws.GetCallerIdentityResult>,
-    tags: Record<string, string>,
-    attachBom: boolean,
-  ): void {
-    const s = args.settings;
-    const source = this.source as BuildSource;
-    const repository = this.repositories[image.model];
-    const projectName = codeBuildProjectName(s.stack, image.name);
-    this.projects[image.name] = new ModelBuildProject(
-      `${name}-${image.name}`,
-      {
-        image,
-        projectName,
-        region: args.region,
-        repositoryArn: repository.arn,
-        repositoryUrl: repository.url,
-        sourceBucketName: source.bucketName,
-        sourceBucketArn: source.bucketArn,
-        sourceObjectKey: source.objectKey,
-        // Only gated images get the secret: an ungated build has no reason to read it.
-        tokenSecretArn: image.gated ? this.token?.secretArn : undefined,
-        accountId: identity.accountId,
-        buildTimeoutMinutes: s.buildTimeoutMinutes,
-        logRetentionDays: s.logRetentionDays,
-        maxLayerBytes: s.maxLayerBytes,
-        additionalEnvironment: pulumi
-          .all([this.pullThrough?.environment ?? [], this.signingKey?.keyArn ?? ""])
-          .apply(([pullThrough, keyArn]) => [
-            ...pullThrough,
-            ...signingEnvironment(keyArn, attachBom),
-          ]),
-        additionalStatements: [
-          ...(this.pullThrough ? [this.pullThrough.policyStatement] : []),
-          ...(this.signingKey ? [this.signingKey.keyArn.apply(signingStatement)] : []),
-        ],
-        tags: { ...tags, Model: image.model, Accelerator: image.accelerator },
-      },
-      { parent: this },
-    );
-    this.codeBuildProjects[image.name] = projectName;
-  }
-
-  /** The ModelImage that builds the image with its project only when its tag is missing. */
-  private buildWithCodeBuild(
-    name: string,
-    image: ImageSpec,
-    args: ModelCatalogArgs,
-    identity: pulumi.Output<aws.GetCallerIdentityResult>,
-    registry: pulumi.Output<string>,
-    keyPolicy?: pulumi.Resource,
-  ): BuiltImage {
-    const s = args.settings;
-    const source = this.source as BuildSource;
-    const repository = this.repositories[image.model];
-    const project = this.projects[image.name];
-    const projectName = this.codeBuildProjects[image.name];
-    // Checks ECR for the tag during `pulumi up`; starts (or adopts) a build only when it is missing.
-    const modelImage = new ModelImage(
-      `${name}-${image.name}-image`,
-      {
-        region: args.region,
-        registryId: identity.accountId,
-        repositoryName: image.repositoryName,
-        tag: image.tag,
-        projectName,
-        // No sourceVersion: the archive key is content-addressed, so the build reads the current
-        // object at the project's key, and a new stack's first archive needs no version id that
-        // S3 may not have propagated yet (see BuildSource). The key rides along as a build
-        // variable, so a changed docker/ or buildspec/ is a changed input.
-        // The same values as the project's variables: with rebuildOnSourceChange, a new revision
-        // (or include list, base image, build source...) under an unchanged MUTABLE tag rebuilds it.
-        environment: {
-          ...buildInputs(image, s.maxLayerBytes),
-          [BUILD_SOURCE_ENV]: source.objectKey,
-        },
-        rebuildOnChange: s.rebuildOnSourceChange,
-        timeoutMinutes: s.buildTimeoutMinutes + WAIT_MARGIN_MINUTES,
-        pollIntervalSeconds: s.buildPollSeconds,
-        // The clients act as the stack's aws provider does (names only; no credentials in state).
-        ...identityInputs(args.awsIdentity ?? {}),
-      },
-      {
-        parent: this,
-        dependsOn: [
-          project,
-          source.object,
-          repository,
-          ...(this.notifications ? [this.notifications] : []),
-          ...(keyPolicy ? [keyPolicy] : []),
-        ],
-      },
-    );
-    this.modelImages[image.name] = modelImage;
-    return {
-      uri: registry.apply((r) => ociTagUri(r, image.repositoryName, image.tag)),
-      digestUri: pulumi
-        .all([registry, modelImage.imageDigest])
-        .apply(([r, digest]) => ociDigestUri(r, image.repositoryName, digest)),
-    };
-  }
-}
-
-/** Docker credentials for the stack's ECR registry; the password stays a Pulumi secret. */
-function ecrAuth(parent: pulumi.Resource, registry: pulumi.Output<string>): RegistryAuth {
-  const token = aws.ecr.getAuthorizationTokenOutput({}, { parent });
-  return { address: registry, username: token.userName, password: pulumi.secret(token.password) };
 }
 
 /**
