@@ -104,9 +104,7 @@ export class BuildNotifications extends pulumi.ComponentResource {
         `${name}-topic-policy`,
         {
           arn: this.topic.arn,
-          policy: pulumi
-            .all([this.topic.arn, ...Object.values(this.rules).map((r) => r.arn)])
-            .apply(([topic, ...rules]) => JSON.stringify(topicPolicy(topic, rules))),
+          policy: this.topic.arn.apply((topic) => JSON.stringify(topicPolicy(topic))),
         },
         child,
       );

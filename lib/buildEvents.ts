@@ -42,20 +42,27 @@ export function buildEndTransformer(
 }
 
 /**
- * The topic's policy: EventBridge may publish, and only for this stack's rules. Same-account IAM
- * principals keep their identity-policy access, so no other statement is needed.
+ * The topic's policy: EventBridge may publish to this topic. Same-account IAM principals keep their
+ * identity-policy access, so no other statement is needed.
+ *
+ * No Condition, although a rule-scoped `aws:SourceArn` would be tighter: the EventBridge user guide
+ * ("Using resource-based policies for Amazon EventBridge", Amazon SNS permissions) says "You can't
+ * use Condition blocks in Amazon SNS topic policies for EventBridge.", and the AWS CDK's SnsTopic
+ * target (aws-events-targets/lib/sns.ts) grants `events.amazonaws.com` publish with no condition,
+ * citing that page. A condition EventBridge's publish does not satisfy denies it silently: the rule
+ * counts a FailedInvocation and no one is told a build failed. What bounds the grant: the topic is
+ * this stack's own (only its rules target it), and its key encrypts nothing else.
  */
-export function topicPolicy(topicArn: string, ruleArns: readonly string[]): object {
+export function topicPolicy(topicArn: string): object {
   return {
     Version: "2012-10-17",
     Statement: [
       {
-        Sid: "BuildEventsFromThisStack",
+        Sid: "BuildEventsToThisTopic",
         Effect: "Allow",
         Principal: { Service: "events.amazonaws.com" },
         Action: "sns:Publish",
         Resource: topicArn,
-        Condition: { ArnEquals: { "aws:SourceArn": [...ruleArns] } },
       },
     ],
   };
@@ -71,8 +78,8 @@ export function topicPolicy(topicArn: string, ruleArns: readonly string[]): obje
  * conditions) defers to "service specific documentation ... for exact details", and EventBridge's
  * names kms:GenerateDataKey only and no condition. A condition the service's guide does not give
  * is not added: if EventBridge's calls did not carry it, every notification would be dropped and
- * no test here could tell. Who may publish is bounded by the topic policy (aws:SourceArn: this
- * stack's rules), and this key encrypts nothing but this stack's topic.
+ * no test here could tell. The same guide allows no condition in the topic policy either
+ * (topicPolicy); this key encrypts nothing but this stack's topic.
  */
 export const EVENTBRIDGE_KEY_STATEMENT = {
   Sid: "Allow EventBridge to use the key",
