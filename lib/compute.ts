@@ -81,6 +81,28 @@ export function gpuRegionProblem(region: string | undefined): string | undefined
   return `CodeBuild has no GPU compute (LINUX_GPU_CONTAINER) in ${region}; cuda variants build only in ${GPU_REGIONS.join(", ")}: set aws:region to one of them, or remove the cuda variant`;
 }
 
+/**
+ * Regions where CodeBuild runs LINUX_CONTAINER builds on BUILD_GENERAL1_2XLARGE. From the same API
+ * Reference field (read 2026-12-01): "The environment type LINUX_CONTAINER with compute type
+ * build.general1.2xlarge is available only in regions US East (N. Virginia), US East (Ohio), US
+ * West (Oregon), Canada (Central), EU (Ireland), EU (London), EU (Frankfurt), Asia Pacific (Tokyo),
+ * Asia Pacific (Seoul), Asia Pacific (Singapore), Asia Pacific (Sydney), China (Beijing), and China
+ * (Ningxia)." The list is the GPU one today; it is its own constant because AWS changes them apart.
+ */
+export const CPU_2XLARGE = "BUILD_GENERAL1_2XLARGE";
+export const CPU_2XLARGE_REGIONS: readonly string[] = [...GPU_REGIONS];
+
+/** Why a cpu build on `computeType` cannot run in `region`, or undefined when it can (or unknown). */
+export function cpuComputeRegionProblem(
+  computeType: string | undefined,
+  region: string | undefined,
+): string | undefined {
+  if (computeType !== CPU_2XLARGE || !region || CPU_2XLARGE_REGIONS.includes(region)) {
+    return undefined;
+  }
+  return `CodeBuild has no ${CPU_2XLARGE} (LINUX_CONTAINER) in ${region}; it runs only in ${CPU_2XLARGE_REGIONS.join(", ")}: set aws:region to one of them, or set downloadAtRuntime: true`;
+}
+
 /** Model size assumed when the manifest gives no `sizeGB`: fits the default compute of each kind. */
 export const DEFAULT_COMPUTE: Record<Accelerator, string> = {
   cpu: "BUILD_GENERAL1_MEDIUM",

@@ -1,7 +1,7 @@
-// Manifest rules that come from the build path: the build cache's reserved tag prefix, and cuda variants only in regions where CodeBuild has GPU compute.
+// Manifest rules that come from the build path: the build cache's reserved tag prefix, and cuda variants and the 2xlarge cpu compute only in regions where CodeBuild has them.
 
 import { strict as assert } from "node:assert";
-import { GPU_REGIONS } from "../lib/compute";
+import { CPU_2XLARGE_REGIONS, GPU_REGIONS } from "../lib/compute";
 import { ManifestRules, parseManifest } from "../lib/manifest";
 import { manifestRules as rules } from "./support/manifestRules";
 
@@ -68,6 +68,49 @@ describe("manifest rules of the build path", () => {
         { region: "eu-north-1" },
         ["    downloadAtRuntime: true", ...CUDA],
       ],
+    ];
+    for (const [label, over, extra] of fine) {
+      it(`accepts ${label}`, () => {
+        assert.deepEqual(problems(model('"1"', ...extra), rules(over)), []);
+      });
+    }
+  });
+
+  describe("the 2xlarge cpu compute and its regions", () => {
+    const BIG = ["    sizeGB: 200"]; // 200 GB x 3.5 = 700 GB: only 2XLARGE's 824 GB holds it
+    const NAMED = [
+      "    variants:",
+      "      - accelerator: cpu",
+      "        computeType: BUILD_GENERAL1_2XLARGE",
+    ];
+
+    it("refuses a model that needs 2XLARGE in a region without it, at sizeGB", () => {
+      const got = problems(model('"1"', ...BIG), rules({ region: "eu-north-1" }));
+      assert.equal(got.length, 1, got.join("\n"));
+      assert.match(
+        got[0],
+        /^models\.yaml:5:13: model 'a' \(stack 'dev'\): CodeBuild has no BUILD_GENERAL1_2XLARGE \(LINUX_CONTAINER\) in eu-north-1; it runs only in us-east-1, .*, cn-northwest-1: set aws:region to one of them, or set downloadAtRuntime: true$/,
+      );
+      for (const region of CPU_2XLARGE_REGIONS) {
+        assert.ok(got[0].includes(region), region);
+      }
+    });
+
+    it("refuses a named 2XLARGE in a region without it, at computeType", () => {
+      const got = problems(model('"1"', ...NAMED), rules({ region: "sa-east-1" }));
+      assert.equal(got.length, 1, got.join("\n"));
+      assert.match(
+        got[0],
+        /^models\.yaml:7:22: model 'a' \(stack 'dev'\): CodeBuild has no BUILD_GENERAL1_2XLARGE/,
+      );
+    });
+
+    const fine: [string, Partial<ManifestRules>, string[]][] = [
+      ["2XLARGE in a region that has it", { region: "eu-west-1" }, BIG],
+      ["a model XLARGE holds, anywhere", { region: "eu-north-1" }, ["    sizeGB: 70"]],
+      ["the local builder", { region: "eu-north-1", builder: "local" }, BIG],
+      ["no region known", {}, NAMED],
+      ["downloadAtRuntime", { region: "eu-north-1" }, [...BIG, "    downloadAtRuntime: true"]],
     ];
     for (const [label, over, extra] of fine) {
       it(`accepts ${label}`, () => {

@@ -7,6 +7,7 @@ import {
   COMPUTE_OPTIONS,
   DISK_FACTOR,
   ENVIRONMENT_TYPES,
+  cpuComputeRegionProblem,
   gpuRegionProblem,
   maxModelGB,
 } from "../compute";
@@ -221,6 +222,17 @@ function checkModel(
         : undefined;
     if (gpuProblem) {
       r.at([...vpath, "accelerator"], `model '${label}' (stack '${rules?.stack}'): ${gpuProblem}`);
+    }
+    // The largest cpu compute, chosen by sizeGB or named, also exists in some regions only.
+    const cpuProblem =
+      v.accelerator === "cpu" && !skipped && (rules?.builder ?? "codebuild") === "codebuild"
+        ? cpuComputeRegionProblem(v.computeType ?? computeTypeFor("cpu", m.sizeGB), rules?.region)
+        : undefined;
+    if (cpuProblem) {
+      r.at(
+        v.computeType !== undefined ? [...vpath, "computeType"] : [...base, "sizeGB"],
+        `model '${label}' (stack '${rules?.stack}'): ${cpuProblem}`,
+      );
     }
     const allowed = COMPUTE_OPTIONS[v.accelerator];
     const list = allowed.map((o) => `${o.computeType} (${o.diskGB} GB disk)`).join(", ");
