@@ -22,10 +22,12 @@ function walk(dir: string, rel = ""): string[] {
 
 /** Called by the buildspec after the push; at the same path in the archive as in the project. */
 export const SIGN_SCRIPT = "buildspec/sign-and-attest.sh";
+/** Called by the buildspec to name images through the pull-through cache; same path in the archive. */
+export const PULL_THROUGH_SCRIPT = "buildspec/pull-through.sh";
 /** The single-file CLI the build runs `bom` with, when it has been built. */
 export const CLI_BUNDLE = "dist/model-images.js";
 
-/** `docker/**` (minus tests), `buildspec/buildspec.yml` as `buildspec.yml`, the sign script and the CLI bundle. */
+/** `docker/**` (minus tests), `buildspec/buildspec.yml` as `buildspec.yml`, the scripts it runs and the CLI bundle. */
 export function sourceFiles(projectDir: string): SourceFiles {
   const files: SourceFiles = {};
   for (const rel of walk(path.join(projectDir, "docker"))) {
@@ -34,7 +36,9 @@ export function sourceFiles(projectDir: string): SourceFiles {
     }
   }
   files["buildspec.yml"] = path.join(projectDir, "buildspec", "buildspec.yml");
-  files[SIGN_SCRIPT] = path.join(projectDir, SIGN_SCRIPT);
+  for (const script of [SIGN_SCRIPT, PULL_THROUGH_SCRIPT]) {
+    files[script] = path.join(projectDir, script);
+  }
   // The bundled CLI (npm run build:cli) makes the BOM in the build with the code `bom` runs here.
   if (fs.existsSync(path.join(projectDir, CLI_BUNDLE))) {
     files[CLI_BUNDLE] = path.join(projectDir, CLI_BUNDLE);

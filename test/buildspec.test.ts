@@ -1,10 +1,11 @@
-// Checks buildspec/buildspec.yml: its structure, and what its commands do when run by bash against fake aws, docker and nvidia-smi executables.
+// Checks buildspec/buildspec.yml: its structure, and what its commands do when CodeBuild's phases run them (test/support/codebuild.ts) against fake aws, docker and nvidia-smi executables.
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { type BuildRun, runBuild } from "./support/buildRun";
+import type { ToolCall } from "./support/fakeTools";
 
 const ROOT = path.resolve(__dirname, "..");
 const BUILDSPEC = path.join(ROOT, "buildspec", "buildspec.yml");
@@ -25,22 +26,7 @@ interface Buildspec {
   phases: Record<string, Phase>;
 }
 
-interface Call {
-  tool: string;
-  argv: string[];
-  stdin?: string;
-  hfTokenEnv: string | null;
-}
-
-interface RunResult {
-  status: number | null;
-  output: string;
-  calls: Call[];
-  /** CODEBUILD_SRC_DIR during the run. */
-  srcDir: string;
-  /** What is left in $CODEBUILD_SRC_DIR/.modelcar after the run. */
-  leftovers: string[];
-}
+type Call = ToolCall;
 
 function loadBuildspec(): Buildspec {
   return parse(fs.readFileSync(BUILDSPEC, "utf8")) as Buildspec;
@@ -48,43 +34,6 @@ function loadBuildspec(): Buildspec {
 
 function allCommands(spec: Buildspec): string[] {
   return PHASE_ORDER.flatMap((p) => spec.phases[p]?.commands ?? []);
-}
-
-/** Fake tools that append one JSON line per call to $FAKE_LOG and behave just enough. */
-function makeFakeBin(dir: string): string {
-  const bin = path.join(dir, "bin");
-  fs.mkdirSync(bin);
-  const shebang = `#!${process.execPath}`;
-  const common = `
-const fs = require("fs");
-const argv = process.argv.slice(2);
-const tool = require("path").basename(process.argv[1]);
-let stdin;
-if (argv.includes("--password-stdin")) stdin = fs.readFileSync(0, "utf8");
-fs.appendFileSync(process.env.FAKE_LOG, JSON.stringify({ tool, argv, stdin, hfTokenEnv: process.env.HF_TOKEN ?? null }) + "\\n");
-`;
-  const tools: Record<string, string> = {
-    aws: `if (argv.join(" ").startsWith("ecr get-login-password")) process.stdout.write("fake-ecr-password\\n");`,
-    "nvidia-smi": `console.log("GPU 0: Fake GPU (UUID: GPU-0)"); process.exit(Number(process.env.FAKE_NVIDIA_EXIT || 0));`,
-    docker: `
-if (argv[0] === "buildx" && argv[1] === "version") console.log("github.com/docker/buildx v0.30.1 fake");
-if (argv[0] === "buildx" && argv[1] === "build") {
-  const i = argv.indexOf("--metadata-file");
-  if (i >= 0) fs.writeFileSync(argv[i + 1], JSON.stringify({ "containerimage.config.digest": "sha256:" + "cd".repeat(32), "containerimage.digest": process.env.FAKE_DIGEST }, null, 2));
-}
-if (argv[0] === "run" && argv.includes("-d")) {
-  // buildkitd: listen on the socket of the bind-mounted run directory, as the real one would.
-  const dir = argv[argv.indexOf(argv.find((a) => a.endsWith(":/run/buildkit")))].split(":")[0];
-  require("net").createServer().listen(dir + "/buildkitd.sock", () => process.exit(0));
-} else if (argv[0] === "run") {
-  process.exit(Number(process.env.FAKE_DOCKER_RUN_EXIT || 0));
-}
-`,
-  };
-  for (const [name, body] of Object.entries(tools)) {
-    fs.writeFileSync(path.join(bin, name), `${shebang}\n${common}\n${body}\n`, { mode: 0o755 });
-  }
-  return bin;
 }
 
 function contractEnv(overrides: Record<string, string | undefined> = {}): Record<string, string> {
@@ -110,50 +59,12 @@ function contractEnv(overrides: Record<string, string | undefined> = {}): Record
   );
 }
 
-/** Runs every phase's commands, in order, in one bash process, as CodeBuild does with `shell: bash`. */
-function runBuildspec(env: Record<string, string>, fake: Record<string, string> = {}): RunResult {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "buildspec-"));
-  try {
-    const bin = makeFakeBin(dir);
-    const log = path.join(dir, "calls.jsonl");
-    fs.writeFileSync(log, "");
-    const script = allCommands(loadBuildspec()).join("\n");
-    const res = spawnSync(
-      "bash",
-      ["-c", `${script}\necho "EXPORTED IMAGE_URI=$IMAGE_URI IMAGE_DIGEST=$IMAGE_DIGEST"`],
-      {
-        cwd: ROOT,
-        env: {
-          PATH: `${bin}:/usr/bin:/bin`,
-          HOME: dir,
-          TMPDIR: dir,
-          CODEBUILD_SRC_DIR: dir,
-          FAKE_LOG: log,
-          FAKE_DIGEST: DIGEST,
-          ...fake,
-          ...env,
-        },
-        encoding: "utf8",
-        timeout: 30_000,
-      },
-    );
-    const calls = fs
-      .readFileSync(log, "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Call);
-    const work = path.join(dir, ".modelcar");
-    const leftovers = fs.existsSync(work) ? fs.readdirSync(work).sort() : [];
-    return {
-      status: res.status,
-      output: `${res.stdout}${res.stderr}`,
-      calls,
-      srcDir: dir,
-      leftovers,
-    };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+/** One CodeBuild build of the buildspec; `fail` makes matching fake calls fail (FAKE_FAIL). */
+function runBuildspec(
+  env: Record<string, string>,
+  opts: { fail?: string; digest?: string } = {},
+): BuildRun {
+  return runBuild(env, { digest: DIGEST, ...opts });
 }
 
 function builds(calls: Call[]): Call[] {
@@ -192,8 +103,8 @@ function buildArgs(argv: string[]): Record<string, string> {
   );
 }
 
-function assertOk(r: RunResult): void {
-  assert.equal(r.status, 0, `buildspec failed:\n${r.output}`);
+function assertOk(r: BuildRun): void {
+  assert.equal(r.status, "SUCCEEDED", `buildspec failed:\n${r.output}`);
 }
 
 describe("buildspec/buildspec.yml", () => {
@@ -225,9 +136,17 @@ describe("buildspec/buildspec.yml", () => {
     it("never traces commands or expands the token onto a command line", () => {
       const text = allCommands(spec).join("\n");
       assert.doesNotMatch(text, /set -[a-z]*x|set -o xtrace/);
-      // The only expansions of HF_TOKEN: the emptiness test; buildx gets the variable's name.
-      const uses = text.match(/\$\{?HF_TOKEN[^}\s"]*\}?/g) ?? [];
-      assert.deepEqual(uses, ["${HF_TOKEN:-}"]);
+      // The only expansions of HF_TOKEN: the emptiness test, and the value handed to the two
+      // buildx builds' environment; buildx gets the variable's name on its command line.
+      const lines = text.split("\n").filter((l) => /\$\{?HF_TOKEN/.test(l));
+      assert.deepEqual(
+        lines.map((l) => l.trim().replace(/ "\$\{common.*/, "")),
+        [
+          'if [ -n "${HF_TOKEN:-}" ]; then',
+          'HF_TOKEN="${HF_TOKEN:-}" docker buildx build',
+          'HF_TOKEN="${HF_TOKEN:-}" docker buildx build',
+        ],
+      );
       assert.match(text, /--secret id=hf_token,env=HF_TOKEN/);
     });
   });
@@ -239,9 +158,11 @@ describe("buildspec/buildspec.yml", () => {
       const r = runBuildspec(contractEnv());
       assertOk(r);
 
-      const [awsCall, login, buildkitd, create] = r.calls.filter(
+      // aws and docker login run side by side in one pipe: either may be recorded first.
+      const [first, second, buildkitd, create] = r.calls.filter(
         (c) => c.tool !== "docker" || c.argv[1] !== "version",
       );
+      const [awsCall, login] = first.tool === "aws" ? [first, second] : [second, first];
       assert.deepEqual(awsCall.argv, ["ecr", "get-login-password", "--region", "eu-west-1"]);
       assert.deepEqual(login.argv, [
         "login",
@@ -335,12 +256,12 @@ describe("buildspec/buildspec.yml", () => {
       );
 
       assert.deepEqual(flagValues(argv, "--secret"), ["id=hf_token,env=HF_TOKEN"]);
-      assert.equal(all[0].hfTokenEnv, TOKEN, "buildx must see the token in its environment");
+      assert.equal(all[0].env.HF_TOKEN, TOKEN, "buildx must see the token in its environment");
 
       const inspect = r.calls.find((c) => c.argv[1] === "imagetools");
       assert.deepEqual(inspect?.argv, ["buildx", "imagetools", "inspect", `${REPO}:1.0@${DIGEST}`]);
       assert.match(r.output, new RegExp(`IMAGE_DIGEST=${DIGEST}`));
-      assert.match(r.output, new RegExp(`EXPORTED IMAGE_URI=${REPO}:1.0 IMAGE_DIGEST=${DIGEST}`));
+      assert.deepEqual(r.exported, { IMAGE_URI: `${REPO}:1.0`, IMAGE_DIGEST: DIGEST });
     });
 
     it("keeps the token off every command line and out of the log", () => {
@@ -437,8 +358,8 @@ describe("buildspec/buildspec.yml", () => {
     });
 
     it("pushes nothing when the GPU smoke check fails", () => {
-      const r = runBuildspec(contractEnv({ ACCELERATOR: "cuda" }), { FAKE_DOCKER_RUN_EXIT: "1" });
-      assert.notEqual(r.status, 0);
+      const r = runBuildspec(contractEnv({ ACCELERATOR: "cuda" }), { fail: "docker run --rm" });
+      assert.equal(r.status, "FAILED");
       assert.match(r.output, new RegExp(`GPU smoke check of ${REPO}:1.0 failed`));
       assert.deepEqual(
         steps(r.calls),
@@ -448,27 +369,27 @@ describe("buildspec/buildspec.yml", () => {
     });
 
     it("refuses a cuda build on a host without a GPU", () => {
-      const r = runBuildspec(contractEnv({ ACCELERATOR: "cuda" }), { FAKE_NVIDIA_EXIT: "9" });
-      assert.notEqual(r.status, 0);
+      const r = runBuildspec(contractEnv({ ACCELERATOR: "cuda" }), { fail: "nvidia-smi" });
+      assert.equal(r.status, "FAILED");
       assert.match(r.output, /no GPU on this build host/);
       assert.equal(builds(r.calls).length, 0);
     });
 
     it("names missing contract variables and an unknown accelerator before touching docker", () => {
       let r = runBuildspec(contractEnv({ REPOSITORY_URI: undefined, IMAGE_TAG: "" }));
-      assert.notEqual(r.status, 0);
+      assert.equal(r.status, "FAILED");
       assert.match(r.output, /did not set IMAGE_TAG REPOSITORY_URI/);
       assert.deepEqual(r.calls, []);
 
       r = runBuildspec(contractEnv({ ACCELERATOR: "rocm" }));
-      assert.notEqual(r.status, 0);
+      assert.equal(r.status, "FAILED");
       assert.match(r.output, /ACCELERATOR=rocm is not supported; use cpu or cuda/);
       assert.deepEqual(r.calls, []);
     });
 
     it("fails when buildx reports no digest", () => {
-      const r = runBuildspec(contractEnv(), { FAKE_DIGEST: "" });
-      assert.notEqual(r.status, 0);
+      const r = runBuildspec(contractEnv(), { digest: "" });
+      assert.equal(r.status, "FAILED");
       assert.match(r.output, /buildx wrote no containerimage.digest/);
     });
   });
@@ -544,11 +465,10 @@ describe("buildspec/buildspec.yml", () => {
         { PULL_THROUGH_DOCKER_HUB: DOCKER_HUB },
       ],
     ];
-    // The naming function alone, from the buildspec's own text (a full run per name costs seconds).
-    const fn = allCommands(loadBuildspec()).find((c) => c.includes("pull_through() {")) as string;
+    // The naming script alone (a full run per name costs seconds).
     for (const [given, expected, env] of NAMES) {
       it(`names ${given} ${given === expected ? "as it is" : `as ${expected}`} (${Object.keys(env).join(", ")})`, () => {
-        const res = spawnSync("bash", ["-c", `${fn}\npull_through "$1"`, "bash", given], {
+        const res = spawnSync("bash", [path.join(ROOT, "buildspec", "pull-through.sh"), given], {
           env: { PATH: "/usr/bin:/bin", ...env },
           encoding: "utf8",
         });
