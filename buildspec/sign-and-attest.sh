@@ -66,8 +66,9 @@ if [ "${BOM_ATTACH:-false}" != true ]; then
   exit 0
 fi
 
-# The provenance and the model card from the pushed image. The builder has just built its layers,
-# so BuildKit serves them from its cache instead of pulling the model again.
+# The provenance and the model card from the pushed image. After a build the builder has just built
+# its layers, so BuildKit serves them from its cache instead of pulling the model again; a
+# SIGN_ONLY_DIGEST build (signing an image pushed earlier) pulls them from the repository.
 mkdir -p "$work/context" "$work/meta"
 printf 'FROM scratch\nCOPY --from=modelcar /models/.provenance.json /models/README.m[d] /\n' |
   docker buildx build --progress=plain --provenance=false --sbom=false \

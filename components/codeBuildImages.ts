@@ -218,6 +218,8 @@ export function buildWithCodeBuild(
           [BUILD_SOURCE_ENV]: source.objectKey,
         },
         rebuildOnChange: s.rebuildOnSourceChange,
+        // An unsigned tag (a build whose signing failed after its push) is signed before adoption.
+        requireSignature: s.signing !== "none",
         timeoutMinutes: s.buildTimeoutMinutes + WAIT_MARGIN_MINUTES,
         pollIntervalSeconds: s.buildPollSeconds,
         // The clients act as the stack's aws provider does (names only; no credentials in state).

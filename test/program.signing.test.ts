@@ -105,6 +105,14 @@ describe("program: signing per stack", function () {
       }
     });
 
+    it("every ModelImage adopts a tag only once its digest is signed (requireSignature, a plain input)", () => {
+      const images = byType(run.recorded, "pulumi-nodejs:dynamic:Resource");
+      assert.ok(images.length > 1);
+      for (const image of images) {
+        assert.equal(image.inputs.requireSignature, true, image.name);
+      }
+    });
+
     it("exports the Kyverno policy for the stack's repositories and key, and the public key", () => {
       const policy = parse(String(run.outputs.imagePolicy)) as {
         kind: string;
@@ -142,6 +150,9 @@ describe("program: signing per stack", function () {
       }
       assert.equal(run.outputs.imagePolicy, undefined);
       assert.ok(!run.calls.includes("aws:kms/getPublicKey:getPublicKey"));
+      for (const image of byType(run.recorded, "pulumi-nodejs:dynamic:Resource")) {
+        assert.equal(image.inputs.requireSignature, false, image.name);
+      }
     });
   });
 

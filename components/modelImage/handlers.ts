@@ -5,33 +5,17 @@
 // one, and `check` rejects token-like names in `environment`.
 import type * as pulumi from "@pulumi/pulumi";
 import { ecrRegistryHost } from "../../lib/naming";
-import {
-  announceBuild,
-  closeAws,
-  contextOf,
-  lookupTag,
-  openAws,
-  recentBuildsForTag,
-  sleep,
-  startBuild,
-  waitForTerminal,
-  type Aws,
-} from "./aws";
+import { closeAws, contextOf, lookupTag, openAws, sleep, type Aws } from "./aws";
+import { runBuild } from "./builds";
 import {
   type ModelImageInputs,
   type ModelImageOutputs,
   pickInputs,
   validateInputs,
 } from "./inputs";
-import {
-  buildFailureMessage,
-  buildLink,
-  logsLink,
-  modelImageError,
-  otherBuildMessage,
-  progress,
-} from "./messages";
-import { chooseBuild, diffInputs, exportedDigest, rebuildReason } from "./rules";
+import { buildFailureMessage, logsLink, modelImageError } from "./messages";
+import { diffInputs, exportedDigest, rebuildReason } from "./rules";
+import { ensureSigned } from "./signature";
 
 type Bag = Record<string, unknown>;
 
@@ -56,7 +40,10 @@ export async function create(raw: unknown) {
     const outs = present
       ? outputsOf(inputs, present.digest)
       : await buildTag(aws, inputs, deadline);
-    return { id: imageId(inputs), outs } satisfies pulumi.dynamic.CreateResult<ModelImageOutputs>;
+    return {
+      id: imageId(inputs),
+      outs: await signedOutputs(aws, inputs, outs, deadline, !present),
+    } satisfies pulumi.dynamic.CreateResult<ModelImageOutputs>;
   } finally {
     closeAws(aws);
   }
@@ -87,20 +74,25 @@ export async function update(_id: string, olds: unknown, news: unknown) {
   const deadline = Date.now() + inputs.timeoutMinutes * 60_000;
   const aws = await openAws(inputs);
   try {
+    const built = async () =>
+      signedOutputs(aws, inputs, await buildTag(aws, inputs, deadline), deadline, true);
     if (rebuildReason(old, inputs) !== undefined) {
       // The stack opted in (dev, MUTABLE tags): new build inputs under the same tag build it again.
-      return { outs: await buildTag(aws, inputs, deadline) };
+      return { outs: await built() };
     }
     const found = await lookupTag(aws, inputs);
     if (found) {
+      // An update checks the signature too: state adopted before the stack required one, or
+      // before this check existed, reaches here on its first `up` with requireSignature.
+      const outs = outputsOf(inputs, found.digest, old.buildId);
       return {
-        outs: outputsOf(inputs, found.digest, old.buildId),
+        outs: await signedOutputs(aws, inputs, outs, deadline, false),
       } satisfies pulumi.dynamic.UpdateResult<ModelImageOutputs>;
     }
     if (!old.imageDigest) {
       // State from the retired `waitForBuilds: false`: the build it started was never waited for.
       // Wait for it now (a running build of these inputs is adopted) or build the tag.
-      return { outs: await buildTag(aws, inputs, deadline) };
+      return { outs: await built() };
     }
     throw modelImageError(
       `Image ${inputs.repositoryName}:${inputs.tag} is no longer in ECR (region ${inputs.region}); it was ${old.imageDigest}. ` +
@@ -120,37 +112,29 @@ function outputsOf(inputs: ModelImageInputs, digest: string, buildId?: string): 
   return { ...inputs, imageDigest: digest, ...(buildId ? { buildId } : {}) };
 }
 
+/** The outputs once the digest is signed (requireSignature); buildId names a signing build that ran. */
+async function signedOutputs(
+  aws: Aws,
+  inputs: ModelImageInputs,
+  outs: ModelImageOutputs,
+  deadline: number,
+  justBuilt: boolean,
+): Promise<ModelImageOutputs> {
+  const signingBuild = await ensureSigned(aws, inputs, outs.imageDigest, deadline, justBuilt);
+  return signingBuild ? { ...outs, buildId: signingBuild } : outs;
+}
+
 /**
- * Build the tag from this resource's inputs: adopt a running build of exactly these inputs, or
- * start one; wait for it; return the outputs with the digest the build exported (right after a
- * push, a lookup could still answer with a previous image), else the one ECR shows.
+ * Build the tag from this resource's inputs (runBuild: adopt a running build of exactly these
+ * inputs, or start one, and wait); return the outputs with the digest the build exported (right
+ * after a push, a lookup could still answer with a previous image), else the one ECR shows.
  */
 async function buildTag(
   aws: Aws,
   inputs: ModelImageInputs,
   deadline: number,
 ): Promise<ModelImageOutputs> {
-  let choice = chooseBuild(await recentBuildsForTag(aws, inputs.projectName, inputs.tag), inputs);
-  while (choice.kind === "other") {
-    if (!inputs.rebuildOnChange) {
-      throw modelImageError(otherBuildMessage(choice.build, choice.differences, contextOf(inputs)));
-    }
-    // Dev (MUTABLE tags, rebuildOnSourceChange): let it finish, then build over its push.
-    progress(
-      `${inputs.repositoryName}:${inputs.tag}: CodeBuild build ${choice.build.id} is building this tag from other inputs (${choice.differences.join(", ")}); waiting for it to end, then building this stack's inputs; logs: ${buildLink(choice.build, inputs.region)}`,
-    );
-    await waitForTerminal(aws, choice.build, inputs, deadline);
-    choice = chooseBuild(await recentBuildsForTag(aws, inputs.projectName, inputs.tag), inputs);
-  }
-  let build;
-  if (choice.kind === "adopt") {
-    build = choice.build;
-    announceBuild(build, "adopted", inputs);
-  } else {
-    build = await startBuild(aws, inputs, deadline, choice.previousBuildId);
-    announceBuild(build, "started", inputs);
-  }
-  build = await waitForTerminal(aws, build, inputs, deadline);
+  const build = await runBuild(aws, inputs, deadline);
   if (build.buildStatus !== "SUCCEEDED") {
     throw modelImageError(
       buildFailureMessage(build, {

@@ -31,6 +31,11 @@ export interface ModelImageInputs extends AwsIdentity {
    * update never rebuilds). Only for MUTABLE tags: ECR refuses a second push of an IMMUTABLE one.
    */
   rebuildOnChange: boolean;
+  /**
+   * The stack signs its images (signing: cosign-kms): a tag is adopted only when its digest has a
+   * cosign signature, else a build signs that digest first (default false). Not a secret: a flag.
+   */
+  requireSignature: boolean;
 }
 
 /** Provider outputs: the inputs plus what the provider found or built (only what is read). */
@@ -51,6 +56,7 @@ export const UPDATE_KEYS = [
   "timeoutMinutes",
   "pollIntervalSeconds",
   "rebuildOnChange",
+  "requireSignature",
   "profile",
   "roleArn",
   "roleSessionName",
@@ -63,7 +69,11 @@ export const MODEL_IMAGE_DEFAULTS = {
   timeoutMinutes: 120,
   pollIntervalSeconds: 15,
   rebuildOnChange: false,
+  requireSignature: false,
 } as const;
+
+/** The build variable that makes the buildspec sign an existing digest instead of building. */
+export const SIGN_ONLY_DIGEST = "SIGN_ONLY_DIGEST";
 
 // Pulumi's marker for a value not known during preview (runtime/rpc unknownValue).
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -90,6 +100,7 @@ export function withDefaults(inputs: ModelImageInputs): ModelImageInputs {
     timeoutMinutes: inputs.timeoutMinutes ?? MODEL_IMAGE_DEFAULTS.timeoutMinutes,
     pollIntervalSeconds: inputs.pollIntervalSeconds ?? MODEL_IMAGE_DEFAULTS.pollIntervalSeconds,
     rebuildOnChange: inputs.rebuildOnChange ?? MODEL_IMAGE_DEFAULTS.rebuildOnChange,
+    requireSignature: inputs.requireSignature ?? MODEL_IMAGE_DEFAULTS.requireSignature,
   };
 }
 
@@ -140,8 +151,10 @@ export function validateInputs(news: Record<string, unknown>): Failure[] {
       failures.push({ property: key, reason: `${key} must be a non-empty string when set` });
     }
   }
-  if (known(news.rebuildOnChange) && typeof news.rebuildOnChange !== "boolean") {
-    failures.push({ property: "rebuildOnChange", reason: "rebuildOnChange must be true or false" });
+  for (const key of ["rebuildOnChange", "requireSignature"]) {
+    if (known(news[key]) && typeof news[key] !== "boolean") {
+      failures.push({ property: key, reason: `${key} must be true or false` });
+    }
   }
   for (const key of ["timeoutMinutes", "pollIntervalSeconds"]) {
     const v = news[key];
@@ -168,10 +181,10 @@ function validateEnvironment(env: unknown): Failure[] {
     const property = `environment.${name}`;
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
       failures.push({ property, reason: `${JSON.stringify(name)} is not a variable name` });
-    } else if (name === "IMAGE_TAG") {
+    } else if (name === "IMAGE_TAG" || name === SIGN_ONLY_DIGEST) {
       failures.push({
         property,
-        reason: "IMAGE_TAG is set from `tag`; remove it from environment",
+        reason: `${name} is set by ModelImage itself (${name === "IMAGE_TAG" ? "from `tag`" : "to sign an unsigned image"}); remove it from environment`,
       });
     } else if (/TOKEN|SECRET|PASSWORD|CREDENTIAL/i.test(name)) {
       failures.push({

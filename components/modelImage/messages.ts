@@ -118,6 +118,42 @@ export function buildFailureMessage(
   return lines.join("\n");
 }
 
+/**
+ * The error when a signed stack's image stays unsigned: the signing build failed, or it succeeded
+ * without leaving the signature tag. Says how to fix it three ways, exactly.
+ */
+export function unsignedImageMessage(
+  build: Pick<Build, "id" | "buildStatus" | "phases" | "currentPhase" | "logs">,
+  ctx: {
+    image: string;
+    digest: string;
+    signatureTag: string;
+    projectName: string;
+    region: string;
+    repositoryUri: string;
+    redactValues?: string[];
+  },
+): string {
+  const f = failingPhase(build);
+  const what =
+    build.buildStatus === "SUCCEEDED"
+      ? "SUCCEEDED but left no signature tag (is SIGNING_KEY_ARN set on the project, and does its buildspec honour SIGN_ONLY_DIGEST?)"
+      : `ended ${build.buildStatus ?? "without SUCCEEDED"} in phase ${f.phase}`;
+  const phase = [f.phase, f.status].filter((s) => s).join(" ");
+  return [
+    `Image ${ctx.image} (${ctx.digest}) is in ECR (region ${ctx.region}) but not signed: there is no cosign signature tag ${ctx.signatureTag}, and the CodeBuild build that was to sign it ${what}.`,
+    `  project: ${ctx.projectName}`,
+    `  build:   ${build.id ?? "unknown"}`,
+    ...(build.buildStatus === "SUCCEEDED"
+      ? []
+      : [`  phase:   ${phase}${f.detail ? ` — ${redact(f.detail, ctx.redactValues ?? [])}` : ""}`]),
+    `  logs:    ${logsLink(build.logs, ctx.region) ?? "(no CloudWatch logs recorded for this build)"}`,
+    "The stack signs its images (signing: cosign-kms), so the tag is not adopted. Fix the cause shown in the logs (often: the build role may not kms:Sign with the stack's key), then run `pulumi up` again: it starts another signing build for this digest. Or sign it by hand:",
+    `  cosign sign --yes --key "awskms:///$(pulumi stack output signingKeyArn)" --new-bundle-format=false --use-signing-config=false --tlog-upload=false ${ctx.repositoryUri}@${ctx.digest}`,
+    "Or bump the tag in models.yaml to build and sign a new image.",
+  ].join("\n");
+}
+
 /** The error for our own wait limit. The build keeps running, and the next `up` adopts it. */
 export function buildTimeoutMessage(
   build: Pick<Build, "id" | "buildStatus" | "currentPhase" | "logs">,

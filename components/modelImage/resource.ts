@@ -26,6 +26,8 @@ export interface ModelImageArgs extends AwsIdentity {
   pollIntervalSeconds: pulumi.Input<number>;
   /** Rebuild the (MUTABLE) tag in place when sourceVersion or environment changes. */
   rebuildOnChange: pulumi.Input<boolean>;
+  /** Adopt a tag only once its digest is signed (cosign's `sha256-<hex>.sig` tag); sign it with a build if not. */
+  requireSignature?: pulumi.Input<boolean>;
 }
 
 /**

@@ -146,6 +146,23 @@ export function chooseBuild(
   return { kind: "start", ...(recent[0]?.id ? { previousBuildId: recent[0].id } : {}) };
 }
 
+/**
+ * The tag cosign keeps a digest's signature under, the way buildspec/sign-and-attest.sh signs
+ * (`--new-bundle-format=false`: cosign's sign.go then takes signDigestLegacyBundle, which writes the
+ * classic signature image, not the OCI 1.1 referrer of the new bundle format). Sigstore's storage
+ * specification: "reg.example.com/ubuntu@sha256:703218... has signatures located at
+ * reg.example.com/ubuntu:sha256-703218....sig"; cosign's tag naming: "normalize turns image digests
+ * into tags with an optional suffix: sha256:d34db33f -> sha256-d34db33f.suffix", with
+ * SignatureTagSuffix = "sig".
+ */
+export function cosignSignatureTag(digest: string): string {
+  const m = /^(sha256|sha512):([0-9a-f]+)$/.exec(digest);
+  if (!m) {
+    throw new Error(`internal: ${JSON.stringify(digest)} is not an image digest`);
+  }
+  return `${m[1]}-${m[2]}.sig`;
+}
+
 /** The digest the buildspec exported (IMAGE_DIGEST) once its push was verified, if well-formed. */
 export function exportedDigest(
   build: Pick<Build, "exportedEnvironmentVariables">,

@@ -28,7 +28,10 @@
 // `<repository>:<IMAGE_TAG>` (IMAGE_TAG from environmentVariablesOverride) unless the script says
 // `push: false`; `imageDelay: n` hides the pushed tag from the next n BatchGetImage lookups. A build
 // that pushed reports IMAGE_URI and IMAGE_DIGEST in exportedEnvironmentVariables, as buildspec.yml
-// exports them (unless `exportDigest: false`).
+// exports them (unless `exportDigest: false`). A project that `signs` (signing: cosign-kms) also
+// pushes cosign's `sha256-<hex>.sig` tag for the digest; a build started with the SIGN_ONLY_DIGEST
+// override pushes no image: on SUCCEEDED it signs that digest (when the project signs) and exports
+// it, as buildspec.yml does.
 // StartBuild honours idempotencyToken like CodeBuild: same token + same parameters → same build;
 // same token + different parameters → InvalidInputException.
 //
@@ -80,6 +83,8 @@ export interface ProjectScript {
    * models a buildspec without exported-variables.
    */
   exportDigest?: boolean;
+  /** Sign what the build pushes (or SIGN_ONLY_DIGEST): push cosign's `sha256-<hex>.sig` tag. */
+  signs?: boolean;
   /** Hide the pushed tag from this many BatchGetImage lookups (ECR's read-after-write lag). */
   imageDelay?: number;
   /** Phase that fails on FAILED/FAULT/TIMED_OUT/STOPPED (default BUILD) and its context. */
@@ -786,6 +791,13 @@ export class AwsEmulator {
     }
     build.step = Math.min(build.step + 1, statuses.length - 1);
     build.status = statuses[build.step];
+    const signOnly = build.environmentVariables.find((v) => v.name === "SIGN_ONLY_DIGEST")?.value;
+    if (build.status === "SUCCEEDED" && !build.pushed && signOnly) {
+      build.pushed = true;
+      build.pushedDigest = signOnly;
+      this.sign(build.script, signOnly);
+      return;
+    }
     if (build.status === "SUCCEEDED" && !build.pushed && build.script.push !== false) {
       build.pushed = true;
       const tag = build.environmentVariables.find((v) => v.name === "IMAGE_TAG")?.value;
@@ -794,10 +806,20 @@ export class AwsEmulator {
         build.pushedDigest =
           build.script.digest ?? `sha256:${createHash("sha256").update(build.id).digest("hex")}`;
         repo.set(tag, build.pushedDigest);
+        this.sign(build.script, build.pushedDigest);
         if (build.script.imageDelay) {
           this.hiddenImages.set(`${build.script.repository}:${tag}`, build.script.imageDelay);
         }
       }
+    }
+  }
+
+  /** cosign's classic signature of `digest`: a `sha256-<hex>.sig` tag in the same repository. */
+  private sign(script: ProjectScript, digest: string): void {
+    const repo = this.repositories.get(script.repository);
+    if (script.signs && repo) {
+      const signature = `sha256:${createHash("sha256").update(`signature of ${digest}`).digest("hex")}`;
+      repo.set(`${digest.replace(":", "-")}.sig`, signature);
     }
   }
 

@@ -30,6 +30,7 @@ export function inputs(over: Partial<ModelImageInputs> = {}): ModelImageInputs {
     timeoutMinutes: 1,
     pollIntervalSeconds: 0.01,
     rebuildOnChange: false,
+    requireSignature: false,
     ...over,
   };
 }
