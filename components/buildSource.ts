@@ -1,7 +1,8 @@
-// The build source: one hardened S3 bucket per stack and the docker/ + buildspec/ archive, keyed by content.
+// The build source: one hardened S3 bucket per stack and the docker/ + buildspec/ + bundled-CLI archive, keyed by content.
 
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { CLI_BUNDLE, cliBundleText } from "../lib/cliBundle";
 import { sourceFiles, sourceHash } from "../lib/sourceFiles";
 
 export interface BuildSourceArgs {
@@ -30,7 +31,15 @@ export class BuildSource extends pulumi.ComponentResource {
     super("model-images:source:BuildSource", name, {}, opts);
     const child = { parent: this };
     const files = sourceFiles(args.projectDir);
-    this.contentHash = sourceHash(files);
+    // Built here, not taken from dist/: every build attaches its BOM with the CLI of this checkout.
+    let bundle: string;
+    try {
+      bundle = cliBundleText(args.projectDir);
+    } catch (e) {
+      throw new pulumi.RunError((e as Error).message);
+    }
+    const generated = { [CLI_BUNDLE]: bundle };
+    this.contentHash = sourceHash(files, generated);
     this.objectKey = `sources/${this.contentHash}.zip`;
 
     this.bucket = new aws.s3.Bucket(
@@ -55,9 +64,14 @@ export class BuildSource extends pulumi.ComponentResource {
       { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } },
       child,
     );
-    const archive = new pulumi.asset.AssetArchive(
-      Object.fromEntries(Object.entries(files).map(([k, f]) => [k, new pulumi.asset.FileAsset(f)])),
-    );
+    const archive = new pulumi.asset.AssetArchive({
+      ...Object.fromEntries(
+        Object.entries(files).map(([k, f]) => [k, new pulumi.asset.FileAsset(f)]),
+      ),
+      ...Object.fromEntries(
+        Object.entries(generated).map(([k, text]) => [k, new pulumi.asset.StringAsset(text)]),
+      ),
+    });
     // The first archive is written before versioning is enabled, and builds read it by key, not by
     // version. S3's PutBucketVersioning reference: "When you enable versioning on a bucket for the
     // first time, it might take a short amount of time for the change to be fully propagated.

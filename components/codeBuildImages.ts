@@ -1,8 +1,6 @@
 // The CodeBuild builder: the build source, token, signing key, cache and notifications, then per image
 // a CodeBuild project and the ModelImage that starts a build only when the image's tag is missing.
 
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { type AwsIdentity, identityInputs } from "../lib/awsIdentity";
 import { BUILD_SOURCE_ENV, buildInputs } from "../lib/buildEnv";
@@ -11,7 +9,6 @@ import { toYaml } from "../lib/kserve";
 import type { ImageSpec } from "../lib/manifest";
 import { codeBuildProjectName, ociDigestUri, ociTagUri, WAIT_MARGIN_MINUTES } from "../lib/naming";
 import type { StackSettings } from "../lib/settings";
-import { CLI_BUNDLE } from "../lib/sourceFiles";
 import { BuildNotifications } from "./buildNotifications";
 import { BuildSource } from "./buildSource";
 import type { BuiltImage } from "./builtImage";
@@ -52,7 +49,7 @@ export interface CodeBuildImagesArgs {
   accountId: pulumi.Output<string>;
   /** `aws:region` of the stack. */
   region: string;
-  /** Directory holding docker/ and buildspec/ (and dist/, for the BOM the build attaches). */
+  /** Directory holding docker/, buildspec/ and the CLI's sources (bundled into the build source). */
   projectDir: string;
   /** The HuggingFace token (a Pulumi secret); without it no secret is created. */
   huggingfaceToken?: pulumi.Input<string>;
@@ -149,13 +146,6 @@ export function buildWithCodeBuild(
     s.signing === "cosign-kms"
       ? new SigningKey(`${name}-signing`, { stack: s.stack, accountId: args.accountId, tags }, opts)
       : undefined;
-  const attachBom = fs.existsSync(path.join(args.projectDir, CLI_BUNDLE));
-  if (!attachBom) {
-    pulumi.log.warn(
-      `${CLI_BUNDLE} is missing, so builds attach no BOM to their images: run npm run build:cli before pulumi up`,
-      parent,
-    );
-  }
 
   const projects: Record<string, ModelBuildProject> = {};
   const projectNames: Record<string, string> = {};
@@ -181,7 +171,7 @@ export function buildWithCodeBuild(
         maxLayerBytes: s.maxLayerBytes,
         additionalEnvironment: pulumi
           .all([pullThrough?.environment ?? [], signingKey?.keyArn ?? ""])
-          .apply(([cache, keyArn]) => [...cache, ...signingEnvironment(keyArn, attachBom)]),
+          .apply(([cache, keyArn]) => [...cache, ...signingEnvironment(keyArn)]),
         additionalStatements: [
           ...(pullThrough ? [pullThrough.policyStatement] : []),
           ...(signingKey ? [signingKey.keyArn.apply(signingStatement)] : []),

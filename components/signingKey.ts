@@ -85,11 +85,14 @@ export function signingStatement(keyArn: string): object {
   };
 }
 
-/** Build variables buildspec/sign-and-attest.sh reads; a key ARN is not a secret. */
-export function signingEnvironment(keyArn: string, attachBom: boolean) {
+/**
+ * Build variables buildspec/sign-and-attest.sh reads; a key ARN is not a secret. The BOM is always
+ * attached: the build source always carries the bundled CLI (BuildSource builds it).
+ */
+export function signingEnvironment(keyArn: string) {
   return [
     { name: "SIGNING_KEY_ARN", value: keyArn },
-    { name: "BOM_ATTACH", value: attachBom ? "true" : "false" },
+    { name: "BOM_ATTACH", value: "true" },
   ];
 }
 

@@ -24,10 +24,8 @@ function walk(dir: string, rel = ""): string[] {
 export const SIGN_SCRIPT = "buildspec/sign-and-attest.sh";
 /** Called by the buildspec to name images through the pull-through cache; same path in the archive. */
 export const PULL_THROUGH_SCRIPT = "buildspec/pull-through.sh";
-/** The single-file CLI the build runs `bom` with, when it has been built. */
-export const CLI_BUNDLE = "dist/model-images.js";
 
-/** `docker/**` (minus tests), `buildspec/buildspec.yml` as `buildspec.yml`, the scripts it runs and the CLI bundle. */
+/** `docker/**` (minus tests), `buildspec/buildspec.yml` as `buildspec.yml` and the scripts it runs (the CLI bundle is generated: lib/cliBundle.ts). */
 export function sourceFiles(projectDir: string): SourceFiles {
   const files: SourceFiles = {};
   for (const rel of walk(path.join(projectDir, "docker"))) {
@@ -39,18 +37,19 @@ export function sourceFiles(projectDir: string): SourceFiles {
   for (const script of [SIGN_SCRIPT, PULL_THROUGH_SCRIPT]) {
     files[script] = path.join(projectDir, script);
   }
-  // The bundled CLI (npm run build:cli) makes the BOM in the build with the code `bom` runs here.
-  if (fs.existsSync(path.join(projectDir, CLI_BUNDLE))) {
-    files[CLI_BUNDLE] = path.join(projectDir, CLI_BUNDLE);
-  }
   return files;
 }
 
-/** sha256 over archive paths and contents, in a stable order. */
-export function sourceHash(files: SourceFiles): string {
+/**
+ * sha256 over archive paths and contents, in a stable order: the files on disk and the generated
+ * ones (archive path -> text, e.g. the bundled CLI) alike.
+ */
+export function sourceHash(files: SourceFiles, generated: Record<string, string> = {}): string {
   const h = createHash("sha256");
-  for (const name of Object.keys(files).sort()) {
-    h.update(name).update("\0").update(fs.readFileSync(files[name])).update("\0");
+  const names = [...new Set([...Object.keys(files), ...Object.keys(generated)])].sort();
+  for (const name of names) {
+    const content = name in generated ? generated[name] : fs.readFileSync(files[name]);
+    h.update(name).update("\0").update(content).update("\0");
   }
   return h.digest("hex");
 }

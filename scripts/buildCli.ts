@@ -11,9 +11,10 @@
 import { build } from "esbuild";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { CLI_BUNDLE as BUNDLE_PATH, cliBuildOptions } from "../lib/cliBundle";
 
 export const ROOT = path.resolve(__dirname, "..");
-export const CLI_BUNDLE = path.join(ROOT, "dist", "model-images.js");
+export const CLI_BUNDLE = path.join(ROOT, BUNDLE_PATH);
 
 export interface BuiltCli {
   outfile: string;
@@ -24,17 +25,9 @@ export interface BuiltCli {
 
 export async function buildCli(outfile = CLI_BUNDLE): Promise<BuiltCli> {
   const result = await build({
-    entryPoints: [path.join(ROOT, "cli", "main.ts")],
+    ...cliBuildOptions(ROOT),
     outfile,
-    bundle: true,
-    platform: "node",
-    target: "node22",
-    format: "cjs",
-    minify: true,
     sourcemap: true,
-    external: ["@aws-sdk/*"],
-    // `env -S` splits the flags (GNU coreutils >= 8.30, BSD/macOS env).
-    banner: { js: "#!/usr/bin/env -S node --no-opt" },
     logLevel: "warning",
     metafile: true,
   });

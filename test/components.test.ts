@@ -13,6 +13,7 @@ import { ModelCatalog } from "../components/modelCatalog";
 import { ModelRepository } from "../components/modelRepository";
 import { defaultSettings } from "../lib/settings";
 import { expandImages, parseManifest } from "../lib/manifest";
+import { CLI_BUNDLE, cliBundleText } from "../lib/cliBundle";
 import { sourceFiles, sourceHash } from "../lib/sourceFiles";
 import { ACCOUNT, installMocks, Recorded, settle, unwrap } from "../tools/pulumiMocks";
 import { SECRET_SIG, SECRET_SIG_VALUE, TOKEN } from "./support/programChecks";
@@ -77,7 +78,7 @@ describe("components", function () {
       "aws:s3/bucketVersioning:BucketVersioning src-versioning",
       "model-images:source:BuildSource src",
     ]);
-    const hash = sourceHash(sourceFiles(ROOT));
+    const hash = sourceHash(sourceFiles(ROOT), { [CLI_BUNDLE]: cliBundleText(ROOT) });
     assert.equal(src.objectKey, `sources/${hash}.zip`);
     const object = only("aws:s3/bucketObjectv2:BucketObjectv2")[0].inputs;
     assert.equal(object.key, `sources/${hash}.zip`);
@@ -90,7 +91,10 @@ describe("components", function () {
     assert.ok(
       names.includes("buildspec.yml") &&
         names.includes("docker/Dockerfile") &&
-        names.includes("docker/download_model.py"),
+        names.includes("docker/download_model.py") &&
+        names.includes("buildspec/sign-and-attest.sh") &&
+        names.includes("buildspec/pull-through.sh") &&
+        names.includes(CLI_BUNDLE),
       names.join(","),
     );
     assert.ok(

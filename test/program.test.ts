@@ -6,7 +6,6 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse, parseAllDocuments } from "yaml";
-import { CLI_BUNDLE } from "../lib/sourceFiles";
 import { ACCOUNT, byType, mockDigest } from "../tools/pulumiMocks";
 import { Run, runProgram, stackConfig } from "../tools/programRun";
 import {
@@ -19,7 +18,6 @@ import {
   TOKEN,
 } from "./support/programChecks";
 
-const ROOT = path.resolve(__dirname, "..");
 const REGISTRY = `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`;
 
 type Statement = {
@@ -173,9 +171,9 @@ describe("program (index.ts under mocks)", function () {
           ["INCLUDE_PATTERNS", "PLAINTEXT", "[]"],
           ["EXCLUDE_PATTERNS", "PLAINTEXT", '["original/*"]'],
           ["MAX_LAYER_BYTES", "PLAINTEXT", "10737418240"],
-          // signing: none on dev; the BOM is attached when the CLI bundle ships in the source.
+          // signing: none on dev; the BOM is always attached (the program bundles the CLI).
           ["SIGNING_KEY_ARN", "PLAINTEXT", ""],
-          ["BOM_ATTACH", "PLAINTEXT", String(fs.existsSync(path.join(ROOT, CLI_BUNDLE)))],
+          ["BOM_ATTACH", "PLAINTEXT", "true"],
         ],
       );
       // An ungated image gets no token at all.

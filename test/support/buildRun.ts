@@ -2,7 +2,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CLI_BUNDLE, sourceFiles } from "../../lib/sourceFiles";
+import { CLI_BUNDLE } from "../../lib/cliBundle";
+import { sourceFiles } from "../../lib/sourceFiles";
 import { type CodeBuildRun, runCodeBuild } from "./codebuild";
 import { fakeTools, type ToolCall } from "./fakeTools";
 
