@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CLI_BUNDLE } from "../lib/cliBundle";
+import { CLI_BUNDLE, cliBundleText } from "../lib/cliBundle";
 import { sourceFiles, sourceHash } from "../lib/sourceFiles";
 import { FIXTURE, type Run, runProgram, stackConfig, TOKEN } from "./support/programRun";
 import { byType } from "./support/pulumiMocks";
@@ -89,5 +89,19 @@ describe("program: the build source carries the bundled CLI without `npm run bui
       sourceHash(files, { [CLI_BUNDLE]: `${archived}\n` }),
       sourceHash(files, { [CLI_BUNDLE]: archived }),
     );
+  });
+
+  it("a CLI that cannot be bundled stops the program, saying what and how to fix it", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "no-cli-"));
+    try {
+      assert.throws(
+        () => cliBundleText(dir),
+        (e: Error) =>
+          e.message.startsWith(`could not bundle the CLI (${path.join(dir, "cli", "main.ts")})`) &&
+          e.message.includes(`Run \`npm ci\` in ${dir} (esbuild is a dependency)`),
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
