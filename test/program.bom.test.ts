@@ -6,8 +6,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { CLI_BUNDLE, cliBundleText } from "../lib/cliBundle";
 import { sourceFiles, sourceHash } from "../lib/sourceFiles";
-import { FIXTURE, type Run, runProgram, stackConfig, TOKEN } from "./support/programRun";
-import { byType } from "./support/pulumiMocks";
+import { type Run, runProgram, stackConfig } from "../tools/programRun";
+import { byType } from "../tools/pulumiMocks";
+import { FIXTURE, TOKEN } from "./support/programChecks";
 
 const ROOT = path.resolve(__dirname, "..");
 const ON_DISK = path.join(ROOT, CLI_BUNDLE);
