@@ -25,20 +25,25 @@ function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
   });
 }
 
+/** A manifest's bytes, or the problem that it cannot be read (line and column 0). */
+export type ManifestText =
+  | { shown: string; text: Buffer; diagnostics: [] }
+  | { shown: string; text?: undefined; diagnostics: Diagnostic[] };
+
 /**
- * Read `file` (relative to io.cwd; `-` is standard input) and validate it against `rules`.
+ * Read `file` (relative to io.cwd; `-` is standard input). `shown` is its name in problems;
  * `hint` follows an unreadable-file message, e.g. where the path came from.
  */
-export async function readManifest(
+export async function readManifestText(
   file: string,
-  rules: ManifestRules | undefined,
   io: Pick<Io, "stdin" | "cwd">,
   hint = "",
-): Promise<ManifestInput> {
+): Promise<ManifestText> {
   const shown = file === "-" ? STDIN_NAME : file;
-  let text: Buffer;
   try {
-    text = file === "-" ? await readStream(io.stdin) : fs.readFileSync(path.resolve(io.cwd, file));
+    const text =
+      file === "-" ? await readStream(io.stdin) : fs.readFileSync(path.resolve(io.cwd, file));
+    return { shown, text, diagnostics: [] };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why =
@@ -48,12 +53,26 @@ export async function readManifest(
           ? "is a directory"
           : (code ?? "unreadable");
     return {
+      shown,
       diagnostics: [
         { file: shown, line: 0, col: 0, message: `cannot read the manifest: ${why}${hint}` },
       ],
     };
   }
-  const result = parseManifest(shown, text, rules);
+}
+
+/** Read `file` as readManifestText does and validate it against `rules`. */
+export async function readManifest(
+  file: string,
+  rules: ManifestRules | undefined,
+  io: Pick<Io, "stdin" | "cwd">,
+  hint = "",
+): Promise<ManifestInput> {
+  const input = await readManifestText(file, io, hint);
+  if (input.text === undefined) {
+    return { diagnostics: input.diagnostics };
+  }
+  const result = parseManifest(input.shown, input.text, rules);
   return result.diagnostics.length > 0
     ? { diagnostics: result.diagnostics }
     : { result, diagnostics: [] };
