@@ -11,10 +11,10 @@ import {
   RegistryError,
   type RegistryTarget,
 } from "../lib/registry";
-import { selectImages } from "../lib/selection";
+import { stackImages } from "../lib/images";
 import { SETTINGS, type StackSettings } from "../lib/settings";
 import { EXIT, type FlagValues, type Io, secondsFlag, UsageError } from "./args";
-import { readManifest, writeProblems } from "./manifestInput";
+import { readManifestText, writeProblems } from "./manifestInput";
 import { loadStack, projectDir } from "./stack";
 
 /** The whole command's time limit unless --timeout says otherwise. */
@@ -248,27 +248,36 @@ async function select(
 
   const file =
     flags.manifest ?? path.relative(io.cwd, path.resolve(projectDir(io), settings.manifest));
-  // Read-only commands never need the token: a gated model is listed and rendered on any stack
-  // (`validate --stack`, the pre-flight for `up`, keeps refusing it).
-  const { result, diagnostics } = await readManifest(
+  const input = await readManifestText(
     file,
-    { ...settings, hasHuggingfaceToken: true },
     io,
     flags.manifest === undefined
       ? ` (the 'manifest' setting of stack '${stack}'; pass --manifest to choose another)`
       : "",
   );
-  if (result === undefined) {
-    writeProblems(diagnostics, io.err);
+  if (input.text === undefined) {
+    writeProblems(input.diagnostics, io.err);
     return EXIT.failed;
   }
-  // The stack's onlyModels narrows the catalogue exactly as the program does.
-  const selected = selectImages(result.images, settings.onlyModels);
-  if (selected.problems.length > 0) {
-    selected.problems.forEach((p) => io.err.write(`${stackFile.file}: ${p}\n`));
+  // The images `pulumi up` would have, from the same function; read-only, so a gated model is
+  // listed and rendered on any stack (`validate --stack`, the pre-flight for `up`, refuses it).
+  const found = stackImages({
+    file: input.shown,
+    text: input.text,
+    settings,
+    // The stack's region, as the program reads it; --region only chooses the registry to look in.
+    region: stackFile.region ?? io.env.AWS_REGION ?? "",
+    readOnly: true,
+  });
+  if (found.diagnostics.length > 0) {
+    writeProblems(found.diagnostics, io.err);
     return EXIT.failed;
   }
-  const images = selectByName(selected.images, flags.model, result.images, settings.onlyModels);
+  if (found.problems.length > 0) {
+    found.problems.forEach((p) => io.err.write(`${stackFile.file}: ${p}\n`));
+    return EXIT.failed;
+  }
+  const images = selectByName(found.images, flags.model, found.all, settings.onlyModels);
   return { settings, manifestFile: file, images, target, stackRegistry, limits };
 }
 

@@ -4,8 +4,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { formatDiagnostic } from "../lib/diagnostics";
-import { ImageSpec, parseManifest } from "../lib/manifest";
-import { selectImages } from "../lib/selection";
+import { stackImages } from "../lib/images";
+import type { ImageSpec } from "../lib/manifest";
 import { type AwsIdentity, identityFromAwsConfig } from "../lib/awsIdentity";
 import { PROJECT_NAME, StackSettings } from "../lib/settings";
 import { type ConfigEntry, settingsFromConfig, splitKey, TOKEN_KEY } from "../lib/stackConfig";
@@ -72,15 +72,14 @@ export function readStackInputs(projectDir: string): StackInputs {
   const shown = path.relative(projectDir, file) || file;
   // The region decides where CodeBuild has GPU compute for cuda variants.
   const region = new pulumi.Config("aws").get("region") ?? process.env.AWS_REGION ?? "";
-  const result = parseManifest(shown, text, { ...settings, region });
-  if (result.diagnostics.length > 0) {
+  const found = stackImages({ file: shown, text, settings, region });
+  if (found.diagnostics.length > 0) {
     throw new pulumi.RunError(
-      `${shown} is not valid for stack '${settings.stack}':\n${result.diagnostics.map(formatDiagnostic).join("\n")}`,
+      `${shown} is not valid for stack '${settings.stack}':\n${found.diagnostics.map(formatDiagnostic).join("\n")}`,
     );
   }
-  const selected = selectImages(result.images, settings.onlyModels);
-  if (selected.problems.length > 0) {
-    throw new pulumi.RunError(`stack '${settings.stack}': ${selected.problems.join("; ")}`);
+  if (found.problems.length > 0) {
+    throw new pulumi.RunError(`stack '${settings.stack}': ${found.problems.join("; ")}`);
   }
   const aws = new pulumi.Config("aws");
   const identity = identityFromAwsConfig((key) => aws.get(key));
@@ -91,7 +90,7 @@ export function readStackInputs(projectDir: string): StackInputs {
   }
   return {
     settings,
-    images: selected.images,
+    images: found.images,
     huggingfaceToken,
     region,
     awsIdentity: identity.identity,

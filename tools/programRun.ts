@@ -18,8 +18,8 @@ export interface Run {
 }
 
 /** The stack file's config as the engine hands it to the program: every value a string. */
-export function stackConfig(stack: string): Record<string, string> {
-  const doc = parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+export function stackConfig(stack: string, projectDir = ROOT): Record<string, string> {
+  const doc = parse(fs.readFileSync(path.join(projectDir, `Pulumi.${stack}.yaml`), "utf8")) as {
     config: Record<string, unknown>;
   };
   return Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k, String(v)]));

@@ -13,7 +13,8 @@ export interface CliRun {
   err: string;
 }
 
-class Capture extends Writable {
+/** A writable stream that keeps what is written, for a command's out and err. */
+export class Capture extends Writable {
   text = "";
   override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
     this.text += chunk.toString();
