@@ -16,7 +16,9 @@ import { expandImages, parseManifest } from "../lib/manifest";
 import { CLI_BUNDLE, cliBundleText } from "../lib/cliBundle";
 import { sourceFiles, sourceHash } from "../lib/sourceFiles";
 import { ACCOUNT, installMocks, Recorded, settle, unwrap } from "../tools/pulumiMocks";
-import { SECRET_SIG, SECRET_SIG_VALUE, TOKEN } from "./support/programChecks";
+import { TOKEN } from "./support/programChecks";
+import { secretEnvelope } from "./support/secretChecks";
+import { BUILD_CACHE_RULE } from "./support/ecrLifecycle";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -124,7 +126,7 @@ describe("components", function () {
     assert.equal(secret[0].inputs.recoveryWindowInDays, 7);
     const version = only("aws:secretsmanager/secretVersion:SecretVersion")[0];
     assert.equal(version.name, "tok-version");
-    assert.deepEqual(version.inputs.secretString, { [SECRET_SIG]: SECRET_SIG_VALUE, value: TOKEN });
+    assert.deepEqual(version.inputs.secretString, secretEnvelope(TOKEN));
     assert.equal(
       await unwrap(t.secretArn),
       `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:tok-secret-AbCdEf`,
@@ -159,12 +161,7 @@ describe("components", function () {
           forceDelete: !retain,
           lifecyclePolicy: {
             rules: [
-              {
-                tagStatus: "tagged",
-                tagPrefixList: ["buildcache-"],
-                maximumAgeLimit: 30,
-                description: "Expire build-cache tags after 30 days",
-              },
+              BUILD_CACHE_RULE,
               {
                 tagStatus: "untagged",
                 maximumAgeLimit: 3,

@@ -4,15 +4,8 @@ import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import { ACCOUNT, byType, ECR_PASSWORD } from "../tools/pulumiMocks";
 import { Run, runProgram, stackConfig } from "../tools/programRun";
-import {
-  countByType,
-  one,
-  plaintextPaths,
-  SECRET_SIG,
-  SECRET_SIG_VALUE,
-  FIXTURE,
-  TOKEN,
-} from "./support/programChecks";
+import { countByType, one, runOnFixture, TOKEN } from "./support/programChecks";
+import { plaintextInputs, plaintextPaths, secretEnvelope } from "./support/secretChecks";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -107,15 +100,7 @@ describe("program with the local builder", function () {
   describe("local builder pushing to the stack's ECR", () => {
     let run: Run;
     before(async () => {
-      run = await runProgram(
-        "dev",
-        {
-          ...stackConfig("dev"),
-          "model-images:builder": "local",
-          "model-images:manifest": FIXTURE,
-        },
-        TOKEN,
-      );
+      run = await runOnFixture("dev", { "model-images:builder": "local" });
     });
 
     it("creates ECR repositories and images, but no CodeBuild, IAM, S3 or Secrets Manager resource", () => {
@@ -143,32 +128,24 @@ describe("program with the local builder", function () {
         "models-gated-gpu-cuda-image",
       ).inputs;
       // Pulumi lifts secretness to the whole `secrets` map: the token never travels unwrapped.
-      assert.deepEqual(gated.secrets, {
-        [SECRET_SIG]: SECRET_SIG_VALUE,
-        value: { hf_token: TOKEN },
-      });
+      assert.deepEqual(gated.secrets, secretEnvelope({ hf_token: TOKEN }));
       assert.deepEqual(gated.platforms, ["linux/amd64"]);
       // The ECR password is secret, so the whole registries list travels as one secret.
-      assert.deepEqual(gated.registries, {
-        [SECRET_SIG]: SECRET_SIG_VALUE,
-        value: [
+      assert.deepEqual(
+        gated.registries,
+        secretEnvelope([
           {
             address: `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`,
             username: "AWS",
             password: ECR_PASSWORD,
           },
-        ],
-      });
+        ]),
+      );
       const small = one(run.recorded, "docker-build:index:Image", "models-small-image").inputs;
       assert.equal(small.secrets, undefined);
       assert.equal(small.builder, undefined, "no buildxBuilder: docker-build's default builder");
       for (const secret of [TOKEN, ECR_PASSWORD]) {
-        assert.deepEqual(
-          run.recorded.flatMap((r) =>
-            plaintextPaths(r.inputs, secret).map((p) => `${r.type} ${r.name} ${p}`),
-          ),
-          [],
-        );
+        assert.deepEqual(plaintextInputs(run.recorded, secret), []);
         assert.deepEqual(plaintextPaths(run.outputs, secret), []);
       }
     });

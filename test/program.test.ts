@@ -8,15 +8,9 @@ import * as path from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { ACCOUNT, byType, mockDigest } from "../tools/pulumiMocks";
 import { Run, runProgram, stackConfig } from "../tools/programRun";
-import {
-  countByType,
-  one,
-  plaintextPaths,
-  SECRET_SIG,
-  SECRET_SIG_VALUE,
-  FIXTURE,
-  TOKEN,
-} from "./support/programChecks";
+import { countByType, FIXTURE, one, runOnFixture, TOKEN } from "./support/programChecks";
+import { plaintextInputs, plaintextPaths, secretEnvelope } from "./support/secretChecks";
+import { BUILD_CACHE_RULE } from "./support/ecrLifecycle";
 
 const REGISTRY = `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`;
 
@@ -33,11 +27,7 @@ describe("program (index.ts under mocks)", function () {
   describe("dev stack with a token", () => {
     let run: Run;
     before(async () => {
-      run = await runProgram(
-        "dev",
-        { ...stackConfig("dev"), "model-images:manifest": FIXTURE },
-        TOKEN,
-      );
+      run = await runOnFixture("dev");
     });
 
     it("creates exactly the expected resources", () => {
@@ -101,12 +91,7 @@ describe("program (index.ts under mocks)", function () {
         forceDelete: true,
         lifecyclePolicy: {
           rules: [
-            {
-              tagStatus: "tagged",
-              tagPrefixList: ["buildcache-"],
-              maximumAgeLimit: 30,
-              description: "Expire build-cache tags after 30 days",
-            },
+            BUILD_CACHE_RULE,
             {
               tagStatus: "untagged",
               maximumAgeLimit: 1,
@@ -299,19 +284,13 @@ describe("program (index.ts under mocks)", function () {
     });
 
     it("keeps the token out of every input and output: it appears only as a Pulumi secret", () => {
-      const leaks = run.recorded.flatMap((r) =>
-        plaintextPaths(r.inputs, TOKEN).map((p) => `${r.type} ${r.name} ${p}`),
-      );
-      assert.deepEqual(leaks, []);
+      assert.deepEqual(plaintextInputs(run.recorded, TOKEN), []);
       const holders = run.recorded.filter((r) => JSON.stringify(r.inputs).includes(TOKEN));
       assert.deepEqual(
         holders.map((r) => r.type),
         ["aws:secretsmanager/secretVersion:SecretVersion"],
       );
-      assert.deepEqual(holders[0].inputs.secretString, {
-        [SECRET_SIG]: SECRET_SIG_VALUE,
-        value: TOKEN,
-      });
+      assert.deepEqual(holders[0].inputs.secretString, secretEnvelope(TOKEN));
       assert.deepEqual(plaintextPaths(run.outputs, TOKEN), []);
       assert.ok(!JSON.stringify(run.outputs).includes(TOKEN));
     });
@@ -425,11 +404,7 @@ describe("program (index.ts under mocks)", function () {
   describe("prod stack", () => {
     let run: Run;
     before(async () => {
-      run = await runProgram(
-        "prod",
-        { ...stackConfig("prod"), "model-images:manifest": FIXTURE },
-        TOKEN,
-      );
+      run = await runOnFixture("prod");
     });
 
     it("uses immutable tags, keeps repositories, scans on push and keeps images", () => {
@@ -438,12 +413,7 @@ describe("program (index.ts under mocks)", function () {
         assert.equal(r.inputs.forceDelete, false);
         assert.deepEqual(r.inputs.imageScanningConfiguration, { scanOnPush: true });
         assert.deepEqual((r.inputs.lifecyclePolicy as { rules: unknown[] }).rules, [
-          {
-            tagStatus: "tagged",
-            tagPrefixList: ["buildcache-"],
-            maximumAgeLimit: 30,
-            description: "Expire build-cache tags after 30 days",
-          },
+          BUILD_CACHE_RULE,
           {
             tagStatus: "untagged",
             maximumAgeLimit: 1,
@@ -476,17 +446,11 @@ describe("program (index.ts under mocks)", function () {
   describe("kserveManifests follow the stack's kserveKinds and kserveNamespace", () => {
     let run: Run;
     before(async () => {
-      run = await runProgram(
-        "dev",
-        {
-          ...stackConfig("dev"),
-          "model-images:manifest": FIXTURE,
-          // The engine hands structured config to the program as JSON text.
-          "model-images:kserveKinds": JSON.stringify(["isvc", "llmisvc"]),
-          "model-images:kserveNamespace": "models",
-        },
-        TOKEN,
-      );
+      run = await runOnFixture("dev", {
+        // The engine hands structured config to the program as JSON text.
+        "model-images:kserveKinds": JSON.stringify(["isvc", "llmisvc"]),
+        "model-images:kserveNamespace": "models",
+      });
     });
 
     it("each image holds both kinds, in the namespace, digest-pinned", () => {
@@ -515,11 +479,7 @@ describe("program (index.ts under mocks)", function () {
     });
 
     it("by default: InferenceService only, no namespace", async () => {
-      const plain = await runProgram(
-        "dev",
-        { ...stackConfig("dev"), "model-images:manifest": FIXTURE },
-        TOKEN,
-      );
+      const plain = await runOnFixture("dev");
       const manifests = plain.outputs.kserveManifests as Record<string, string>;
       for (const text of Object.values(manifests)) {
         const docs = parseAllDocuments(text).map((d) => d.toJS());
@@ -568,15 +528,7 @@ describe("program (index.ts under mocks)", function () {
 
     it("an unknown kind is a config problem naming the key", async () => {
       await assert.rejects(
-        runProgram(
-          "dev",
-          {
-            ...stackConfig("dev"),
-            "model-images:manifest": FIXTURE,
-            "model-images:kserveKinds": JSON.stringify(["pods"]),
-          },
-          TOKEN,
-        ),
+        runOnFixture("dev", { "model-images:kserveKinds": JSON.stringify(["pods"]) }),
         /model-images:kserveKinds: kserveKinds must be a non-empty list of isvc, llmisvc, each once \(got "\[\\"pods\\"\]"\)/,
       );
     });

@@ -1,8 +1,9 @@
-// What the program tests share: the test catalogue, the token sentinel, and checks over a run's recorded resources.
+// What the program tests share: the test catalogue, the token sentinel, and finding a run's recorded resources.
 
 import * as path from "node:path";
 import { strict as assert } from "node:assert";
 import type { Recorded } from "../../tools/pulumiMocks";
+import { Run, runProgram, stackConfig } from "../../tools/programRun";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -10,6 +11,15 @@ const ROOT = path.resolve(__dirname, "../..");
 export const FIXTURE = path.join(ROOT, "test", "fixtures", "catalog.yaml");
 /** A placeholder that looks like a token but cannot match a real one (underscores break hf_ + 30 alnum). */
 export const TOKEN = "hf_test-SENTINEL-do_not_leak-42";
+
+/** Run index.ts on `stack`'s own config with the test catalogue and the token, plus `overrides`. */
+export function runOnFixture(stack: string, overrides: Record<string, string> = {}): Promise<Run> {
+  return runProgram(
+    stack,
+    { ...stackConfig(stack), "model-images:manifest": FIXTURE, ...overrides },
+    TOKEN,
+  );
+}
 
 export function one(recorded: Recorded[], type: string, name: string): Recorded {
   const found = recorded.filter((r) => r.type === type && r.name === name);
@@ -23,26 +33,4 @@ export function countByType(recorded: Recorded[]): Record<string, number> {
     out[r.type] = (out[r.type] ?? 0) + 1;
   }
   return out;
-}
-
-/** Pulumi's marker for a secret value on the wire (sdk/nodejs/runtime/rpc.ts specialSigKey/specialSecretSig). */
-export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-export const SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270";
-
-/** Paths where `needle` appears outside a secret envelope. */
-export function plaintextPaths(value: unknown, needle: string, at = "$"): string[] {
-  if (typeof value === "string") {
-    return value.includes(needle) ? [at] : [];
-  }
-  if (Array.isArray(value)) {
-    return value.flatMap((v, i) => plaintextPaths(v, needle, `${at}[${i}]`));
-  }
-  if (value !== null && typeof value === "object") {
-    const obj = value as Record<string, unknown>;
-    if (obj[SECRET_SIG] === SECRET_SIG_VALUE) {
-      return [];
-    }
-    return Object.entries(obj).flatMap(([k, v]) => plaintextPaths(v, needle, `${at}.${k}`));
-  }
-  return [];
 }
