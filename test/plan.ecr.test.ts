@@ -1,18 +1,15 @@
 // `plan` in ECR mode against the loopback ECR emulator: BatchGetImage batching, exact tags, missing repositories, auth errors.
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import type { ImageSpec } from "../lib/manifest";
 import { BATCH_GET_IMAGE_MAX, checkImages, RegistryError } from "../lib/registry";
-import { AwsEmulator, startAwsEmulator } from "./support/awsEmulator";
+import type { AwsEmulator } from "./support/awsEmulator";
 import { type ProcessRun, runCli, runProcess } from "./support/cli";
-import { imagesOf, MANIFEST } from "./support/planCatalog";
+import { fakeDigest as d, imagesOf, MANIFEST, planArgs } from "./support/planCatalog";
+import { type EcrPlanFixture, startEcrPlanFixture } from "./support/planEcr";
 
 const PREFIX = "plan-ecr";
 const ECR = "AmazonEC2ContainerRegistry_V20150921";
-
-const d = (n: number) => `sha256:${String(n).padStart(2, "0").repeat(32)}`;
 
 /** The CLI in process, streams captured. */
 const run = runCli;
@@ -45,33 +42,18 @@ function addAccountRoutes(emu: AwsEmulator): void {
 
 describe("plan against ECR (emulator)", function () {
   this.timeout(30_000);
+  let fixture: EcrPlanFixture;
   let emu: AwsEmulator;
-  let restore: () => void;
-  let dir: string;
-  let manifest: string;
   let host: string;
-  const base = () => [
-    "plan",
-    "--manifest",
-    manifest,
-    "--registry-prefix",
-    PREFIX,
-    "--tag-suffix",
-    "",
-  ];
+  const base = () => planArgs(fixture.manifest, PREFIX);
 
   before(async () => {
-    emu = await startAwsEmulator();
-    restore = emu.useForSdk();
+    fixture = await startEcrPlanFixture(MANIFEST, "plan-ecr-");
+    emu = fixture.emu;
     host = `${emu.accountId}.dkr.ecr.${emu.region}.amazonaws.com`;
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-ecr-"));
-    manifest = path.join(dir, "models.yaml");
-    fs.writeFileSync(manifest, MANIFEST);
   });
   after(async () => {
-    restore?.();
-    await emu?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await fixture?.close();
   });
   beforeEach(() => {
     emu.reset();
@@ -276,8 +258,8 @@ describe("plan against ECR (emulator)", function () {
       AWS_SECRET_ACCESS_KEY: undefined,
       AWS_SESSION_TOKEN: undefined,
       AWS_PROFILE: undefined,
-      AWS_CONFIG_FILE: path.join(dir, "no-config"),
-      AWS_SHARED_CREDENTIALS_FILE: path.join(dir, "no-credentials"),
+      AWS_CONFIG_FILE: path.join(fixture.dir, "no-config"),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(fixture.dir, "no-credentials"),
       AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined,
       AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined,
       AWS_WEB_IDENTITY_TOKEN_FILE: undefined,

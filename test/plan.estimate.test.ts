@@ -1,76 +1,41 @@
 // `plan`'s build estimate for missing images, in the table and in --json, against the loopback ECR emulator.
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { AwsEmulator, startAwsEmulator } from "./support/awsEmulator";
+import type { AwsEmulator } from "./support/awsEmulator";
 import { runCli } from "./support/cli";
-import { SHA } from "./support/planCatalog";
+import { catalogue, entry, fakeDigest as d, planArgs } from "./support/planCatalog";
+import { type EcrPlanFixture, startEcrPlanFixture } from "./support/planEcr";
 
 const PREFIX = "plan-estimate";
-const d = (n: number) => `sha256:${String(n).padStart(2, "0").repeat(32)}`;
 
 /** Sizes chosen for round figures: see test/buildEstimate.test.ts for the arithmetic. */
-const MANIFEST = `
-models:
-  - name: alpha
-    source: org/alpha
-    revision: ${SHA}
-    tag: "0.1.0"
-    sizeGB: 1
-  - name: beta
-    source: org/beta
-    revision: ${SHA}
-    tag: "0.2.0"
-    sizeGB: 30
-  - name: gamma
-    source: org/gamma
-    revision: ${SHA}
-    tag: "0.3.0"
-    sizeGB: 30
-    variants: [{accelerator: cpu}, {accelerator: cuda}]
-  - name: delta
-    source: org/delta
-    revision: ${SHA}
-    tag: "0.1.0"
-  - name: epsilon
-    source: org/epsilon
-    revision: ${SHA}
-    tag: "0.1.0"
-    sizeGB: 800
-    downloadAtRuntime: true
-  - name: zeta
-    source: org/zeta
-    revision: ${SHA}
-    tag: "0.1.0"
-    sizeGB: 200
-  - name: eta
-    source: org/eta
-    revision: ${SHA}
-    tag: "0.1.0"
-    sizeGB: 10
-    variants: [{accelerator: cuda, computeType: BUILD_GENERAL1_LARGE}]
-`;
+const MANIFEST = catalogue(
+  entry("alpha", "0.1.0", "sizeGB: 1"),
+  entry("beta", "0.2.0", "sizeGB: 30"),
+  entry("gamma", "0.3.0", "sizeGB: 30", "variants: [{accelerator: cpu}, {accelerator: cuda}]"),
+  entry("delta", "0.1.0"),
+  entry("epsilon", "0.1.0", "sizeGB: 800", "downloadAtRuntime: true"),
+  entry("zeta", "0.1.0", "sizeGB: 200"),
+  entry(
+    "eta",
+    "0.1.0",
+    "sizeGB: 10",
+    "variants: [{accelerator: cuda, computeType: BUILD_GENERAL1_LARGE}]",
+  ),
+);
 
 describe("plan: build estimate of the missing images", function () {
   this.timeout(30_000);
+  let fixture: EcrPlanFixture;
   let emu: AwsEmulator;
-  let restore: () => void;
-  let dir: string;
   let args: string[];
 
   before(async () => {
-    emu = await startAwsEmulator();
-    restore = emu.useForSdk();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-estimate-"));
-    fs.writeFileSync(path.join(dir, "models.yaml"), MANIFEST);
-    args = ["plan", "--manifest", path.join(dir, "models.yaml"), "--registry-prefix", PREFIX];
-    args.push("--tag-suffix", "");
+    fixture = await startEcrPlanFixture(MANIFEST, "plan-estimate-");
+    emu = fixture.emu;
+    args = planArgs(fixture.manifest, PREFIX);
   });
   after(async () => {
-    restore?.();
-    await emu?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await fixture?.close();
   });
   beforeEach(() => {
     emu.reset();

@@ -13,7 +13,7 @@ import { type LayoutImage, pushImage, writeOciLayout } from "../tools/ociImage";
 import { freePort, type LocalRegistry, startRegistry } from "../tools/registry";
 import { requireTools } from "./support/tools";
 import { type ProcessRun, runCli, runProcess } from "./support/cli";
-import { imagesOf, MANIFEST, SHA } from "./support/planCatalog";
+import { imagesOf, MANIFEST, planArgs, SHA } from "./support/planCatalog";
 
 const ROOT = path.resolve(__dirname, "..");
 const PREFIX = "plan-test";
@@ -178,15 +178,7 @@ describe("plan against a local registry", function () {
   let dir: string;
   let manifest: string;
   let layout: Record<string, LayoutImage>;
-  const base = () => [
-    "plan",
-    "--manifest",
-    manifest,
-    "--registry-prefix",
-    PREFIX,
-    "--tag-suffix",
-    "",
-  ];
+  const base = () => planArgs(manifest, PREFIX);
 
   before(async function () {
     requireTools(this, ["docker-registry", "skopeo"]);
