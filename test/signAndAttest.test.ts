@@ -1,10 +1,11 @@
-// buildspec/sign-and-attest.sh run by bash against fake tools: push → sign → BOM attach, the arguments, the pinned cosign, and failures failing the build.
+// buildspec/sign-and-attest.sh run by bash against the shared fake tools (test/support/fakeTools.sh): push → sign → BOM attach, the arguments, the pinned cosign, and failures failing the build.
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { fakeTools, type ToolCall } from "./support/fakeTools";
 
 const ROOT = path.resolve(__dirname, "..");
 const REPO = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/kserve-models/tiny";
@@ -12,43 +13,9 @@ const DIGEST = `sha256:${"ab".repeat(32)}`;
 const KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 const COSIGN_AMD64 = "4629c757b7618056f8ddd7e2625ae9fdd94c0372a65049520bc7d9df9efc7f71";
 
-interface Call {
-  tool: string;
-  argv: string[];
-  stdin?: string;
+/** A fake tool's call, with only the registry login from its environment (what the BOM step gets). */
+interface Call extends Omit<ToolCall, "env"> {
   env: { REGISTRY_USERNAME?: string; REGISTRY_PASSWORD?: string };
-}
-
-/**
- * Fakes that log each call as a JSON line. curl "downloads" a fake cosign; sha256sum answers the
- * check (FAKE_SHA_EXIT); cosign, docker and node fail when FAKE_<TOOL>_EXIT says so.
- */
-function fakeBin(dir: string): string {
-  const bin = path.join(dir, "bin");
-  fs.mkdirSync(bin);
-  const log = (tool: string) => `#!${process.execPath}
-const fs = require("fs");
-const argv = process.argv.slice(2);
-let stdin;
-if (${JSON.stringify(tool)} === "sha256sum" || (argv[0] === "buildx" && argv.includes("-"))) stdin = fs.readFileSync(0, "utf8");
-fs.appendFileSync(process.env.FAKE_LOG, JSON.stringify({ tool: ${JSON.stringify(tool)}, argv, stdin, env: { REGISTRY_USERNAME: process.env.REGISTRY_USERNAME, REGISTRY_PASSWORD: process.env.REGISTRY_PASSWORD } }) + "\\n");
-`;
-  const exit = (tool: string) =>
-    `process.exit(Number(process.env.FAKE_${tool.toUpperCase()}_EXIT || 0));`;
-  const tools: Record<string, string> = {
-    curl: `const o = argv[argv.indexOf("--output") + 1]; fs.writeFileSync(o, fs.readFileSync(process.env.FAKE_COSIGN));`,
-    sha256sum: exit("sha"),
-    aws: `process.stdout.write("fake-ecr-password\\n");`,
-    docker: `if (argv[1] === "build" && !argv.includes("-")) { const i = argv.indexOf("--metadata-file"); fs.writeFileSync(argv[i + 1], JSON.stringify({ "containerimage.digest": ${JSON.stringify(DIGEST)} })); }
-if (argv[1] === "version") console.log("github.com/docker/buildx v0.30.1 fake");
-${exit("docker")}`,
-    node: `console.log("{}"); ${exit("node")}`,
-  };
-  for (const [name, body] of Object.entries(tools)) {
-    fs.writeFileSync(path.join(bin, name), `${log(name)}\n${body}\n`, { mode: 0o755 });
-  }
-  fs.writeFileSync(path.join(dir, "cosign"), `${log("cosign")}\n${exit("cosign")}\n`);
-  return bin;
 }
 
 interface Run {
@@ -57,31 +24,37 @@ interface Run {
   calls: Call[];
 }
 
-function run(script: string, env: Record<string, string>): Run {
+/** The script under `bash -c` with the shared fake tools first on PATH; `fail` is FAKE_FAIL (see fakeTools.ts). */
+function run(script: string, env: Record<string, string>, fail?: string): Run {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sign-attest-"));
   try {
-    const bin = fakeBin(dir);
-    const logFile = path.join(dir, "calls.jsonl");
-    fs.writeFileSync(logFile, "");
+    const tools = fakeTools(dir, DIGEST);
     const res = spawnSync("bash", ["-c", script], {
       cwd: ROOT,
       env: {
-        PATH: `${bin}:/usr/bin:/bin`,
+        PATH: `${tools.bin}:/usr/bin:/bin`,
         HOME: dir,
         TMPDIR: dir,
-        FAKE_LOG: logFile,
-        FAKE_COSIGN: path.join(dir, "cosign"),
+        ...tools.env,
+        ...(fail ? { FAKE_FAIL: fail } : {}),
         AWS_DEFAULT_REGION: "eu-west-1",
         ...env,
       },
       encoding: "utf8",
       timeout: 60_000,
     });
-    const calls = fs
-      .readFileSync(logFile, "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Call);
+    const calls = tools
+      .calls()
+      // `uname -m` only picks the cosign build (the fake says x86_64); the checks are on the tools run.
+      .filter((c) => c.tool !== "uname")
+      .map(({ env: callEnv, ...call }) => ({
+        ...call,
+        env: Object.fromEntries(
+          ["REGISTRY_USERNAME", "REGISTRY_PASSWORD"]
+            .filter((k) => k in callEnv)
+            .map((k) => [k, callEnv[k]]),
+        ),
+      }));
     return { status: res.status, output: `${res.stdout}${res.stderr}`, calls };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -127,29 +100,30 @@ describe("buildspec/sign-and-attest.sh against fake tools", () => {
     assert.ok(!r.output.includes("fake-ecr-password"), "the registry password is never printed");
   });
 
-  const failures: [string, Record<string, string>, RegExp, string[]][] = [
+  // [test, FAKE_FAIL: the failing call's prefix, message, the tools run]
+  const failures: [string, string, RegExp, string[]][] = [
     [
       "a cosign whose sha256 is not the pinned one is never run",
-      { FAKE_SHA_EXIT: "1" },
+      "sha256sum",
       /does not have the pinned sha256 4629c757/,
       ["curl", "sha256sum"],
     ],
     [
       "a signing failure fails before any BOM is attached",
-      { FAKE_COSIGN_EXIT: "1" },
+      "cosign sign",
       /cosign could not sign .*kserve-models\/tiny@sha256:abab.* Check that this build's role may kms:Sign/,
       ["curl", "sha256sum", "cosign"],
     ],
     [
       "a failed BOM attach fails the build",
-      { FAKE_NODE_EXIT: "1" },
+      "node dist/model-images.js bom",
       /could not attach the BOM/,
       ["curl", "sha256sum", "cosign", "docker", "aws", "node"],
     ],
   ];
-  for (const [name, env, message, tools] of failures) {
+  for (const [name, fail, message, tools] of failures) {
     it(name, () => {
-      const r = run(SIGN, { SIGNING_KEY_ARN: KEY, BOM_ATTACH: "true", ...env });
+      const r = run(SIGN, { SIGNING_KEY_ARN: KEY, BOM_ATTACH: "true" }, fail);
       assert.equal(r.status, 1, r.output);
       assert.match(r.output, message);
       assert.deepEqual(
