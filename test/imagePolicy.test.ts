@@ -120,21 +120,15 @@ describe("image policy (Kyverno ClusterPolicy)", () => {
       fs.writeFileSync(path.join(dir, "bad.pub"), "not a key\n");
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    /** `kserve` on the prod stack file against a local registry, with these flags. */
+    const kserveProd = (...flags: string[]) =>
+      runCli(["kserve", "--stack", "prod", "--registry", "127.0.0.1:5000", ...flags]);
 
     it("prints the stack's policy for its registry prefix", async () => {
       const prefix =
         readStackFile(path.resolve(__dirname, ".."), "prod").settings.registryPrefix ??
         "kserve-models";
-      const r = await runCli([
-        "kserve",
-        "--stack",
-        "prod",
-        "--registry",
-        "127.0.0.1:5000",
-        "--policy",
-        "--public-key",
-        path.join(dir, "cosign.pub"),
-      ]);
+      const r = await kserveProd("--policy", "--public-key", path.join(dir, "cosign.pub"));
       assert.equal(r.code, 0, r.err);
       const docs = parseAllDocuments(r.out).map((d) => d.toJS());
       assert.deepEqual(docs, [
@@ -155,14 +149,7 @@ describe("image policy (Kyverno ClusterPolicy)", () => {
         ],
       ];
       for (const [flags, re] of cases) {
-        const r = await runCli([
-          "kserve",
-          "--stack",
-          "prod",
-          "--registry",
-          "127.0.0.1:5000",
-          ...flags,
-        ]);
+        const r = await kserveProd(...flags);
         assert.equal(r.code, 2, flags.join(" "));
         assert.match(r.err, re);
       }
