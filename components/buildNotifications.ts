@@ -8,6 +8,7 @@ import {
   topicKeyPolicy,
   topicPolicy,
 } from "../lib/buildEvents";
+import { EVENT_RULE_NAME_MAX, fitName } from "../lib/naming";
 import { partitionOf } from "../lib/pullThrough";
 
 export interface NotifiedBuild {
@@ -80,6 +81,10 @@ export class BuildNotifications extends pulumi.ComponentResource {
       const rule = new aws.cloudwatch.EventRule(
         `${name}-${build.image}`,
         {
+          // Named, not auto-named: `<logical name>-` + 7 random characters passes EventBridge's
+          // 64 once an image name is about 40 characters. The logical name stays the prefix (the
+          // deployer policy's `rule/models-notify-*`), the stack's project seeds the suffix.
+          name: eventRuleName(`${name}-${build.image}`, build.projectName, args.region),
           description: `End of each build of ${build.projectName} (model-images)`,
           eventPattern: JSON.stringify(buildEndPattern(build.projectName)),
           tags: args.tags,
@@ -111,4 +116,9 @@ export class BuildNotifications extends pulumi.ComponentResource {
     }
     this.registerOutputs({ topicArn: this.topicArn });
   }
+}
+
+/** The rule's name: its logical name within EventBridge's limit, unique per stack and region. */
+export function eventRuleName(logicalName: string, projectName: string, region: string): string {
+  return fitName(logicalName, EVENT_RULE_NAME_MAX, `${region}/${projectName}`);
 }

@@ -1,10 +1,10 @@
 // One CodeBuild project per model x variant, with its own role, a policy scoped to its resources, and logs.
 
-import { createHash } from "node:crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { buildEnvironment, HF_TOKEN_ENV, type PlainEnv } from "../lib/buildEnv";
 import type { ImageSpec } from "../lib/manifest";
+import { fitName } from "../lib/naming";
 
 /** Curated CodeBuild image with Docker and buildx (Ubuntu 22.04); the build itself runs in docker. */
 export const CODEBUILD_IMAGE = "aws/codebuild/standard:7.0";
@@ -44,11 +44,11 @@ export interface ModelBuildProjectArgs {
 export const IAM_ROLE_NAME_MAX = 64;
 
 export function buildRoleName(projectName: string, region: string): string {
-  const hash = createHash("sha256").update(`${region}/${projectName}`).digest("hex").slice(0, 8);
-  const base = projectName
-    .replace(/[^\w+=,.@-]/g, "-")
-    .slice(0, IAM_ROLE_NAME_MAX - hash.length - 1);
-  return `${base}-${hash}`;
+  return fitName(
+    projectName.replace(/[^\w+=,.@-]/g, "-"),
+    IAM_ROLE_NAME_MAX,
+    `${region}/${projectName}`,
+  );
 }
 
 /** Inline policy name: unique per role is enough (at most 128 characters). */

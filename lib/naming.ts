@@ -1,5 +1,7 @@
 // Names, tags and URIs derived from the manifest: the single implementation the program and the CLI share.
 
+import { createHash } from "node:crypto";
+
 export type Accelerator = "cpu" | "cuda";
 export const ACCELERATORS: readonly Accelerator[] = ["cpu", "cuda"];
 
@@ -65,3 +67,18 @@ export const WAIT_MARGIN_MINUTES = 30;
 export function codeBuildProjectName(stack: string, imageName: string): string {
   return `model-images-${stack}-${imageName}`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 255);
 }
+
+/**
+ * A name AWS takes as given, for resources Pulumi would otherwise auto-name (`<logical name>-` plus
+ * 7 random characters), which overflows a service's limit once an image name is long and fails
+ * only at AWS. `base` (already in the service's characters) cut to fit, then `-` and 8 hex
+ * characters of sha256(seed): deterministic, and distinct for distinct seeds (seed the stack's
+ * region and project so two stacks in one account never share a name).
+ */
+export function fitName(base: string, max: number, seed: string): string {
+  const hash = createHash("sha256").update(seed).digest("hex").slice(0, 8);
+  return `${base.slice(0, max - hash.length - 1)}-${hash}`;
+}
+
+/** EventBridge rule names: 1 to 64 of `[.\-_A-Za-z0-9]`, unique per event bus and region. */
+export const EVENT_RULE_NAME_MAX = 64;

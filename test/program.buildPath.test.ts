@@ -11,7 +11,9 @@ import {
   IAM_ROLE_NAME_MAX,
   PROJECT_DESCRIPTION_MAX,
 } from "../components/modelBuildProject";
+import { eventRuleName } from "../components/buildNotifications";
 import { validateInputs } from "../components/modelImage/inputs";
+import { EVENT_RULE_NAME_MAX } from "../lib/naming";
 import { byType } from "../tools/pulumiMocks";
 import { Run, runProgram, stackConfig } from "../tools/programRun";
 import { FIXTURE, TOKEN } from "./support/programChecks";
@@ -51,6 +53,7 @@ describe("build path (index.ts under mocks, as AWS would judge it)", function ()
       run = await runProgram("dev", {
         ...stackConfig("dev"),
         "model-images:manifest": manifestWith(LONG_MANIFEST),
+        "model-images:notifyEmail": "ml-team@example.com",
       });
     });
 
@@ -72,6 +75,27 @@ describe("build path (index.ts under mocks, as AWS would judge it)", function ()
         buildRoleName(`model-images-dev-${LONG}`, "us-east-1"),
         buildRoleName(`model-images-dev-${LONG}-cuda`, "us-east-1"),
       ]);
+    });
+
+    it("names every EventBridge rule explicitly, within 64 characters, under the deployer policy's prefix", () => {
+      const rules = byType(run.recorded, "aws:cloudwatch/eventRule:EventRule");
+      assert.equal(rules.length, 2);
+      const names = rules.map((r) => r.inputs.name as string);
+      for (const [i, name] of names.entries()) {
+        const autoName = `${rules[i].name}-xxxxxxx`;
+        assert.ok(
+          typeof name === "string",
+          `rule ${rules[i].name} has no name: Pulumi would auto-name it ${autoName} (${autoName.length} characters)`,
+        );
+        assert.ok(name.length <= EVENT_RULE_NAME_MAX, `${name} has ${name.length} characters`);
+        assert.match(name, /^models-notify-[.\-_A-Za-z0-9]+$/);
+      }
+      assert.notEqual(names[0], names[1]);
+      // Another stack's rule for the same image gets another name.
+      assert.notEqual(
+        eventRuleName(`models-notify-${LONG}`, `model-images-dev-${LONG}`, "us-east-1"),
+        eventRuleName(`models-notify-${LONG}`, `model-images-prod-${LONG}`, "us-east-1"),
+      );
     });
 
     it("names every inline policy explicitly", () => {

@@ -2,6 +2,7 @@
 
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
+import { eventRuleName } from "../components/buildNotifications";
 import { pullThroughPrefix } from "../lib/pullThrough";
 import { ACCOUNT, byType, mockDigest } from "../tools/pulumiMocks";
 import { Run, runProgram, stackConfig } from "../tools/programRun";
@@ -293,7 +294,10 @@ describe("fleet settings in the program (mocks)", function () {
         "aws:cloudwatch/eventTarget:EventTarget",
         "models-notify-both-cuda-target",
       );
-      assert.equal(target.inputs.rule, "models-notify-both-cuda");
+      assert.equal(
+        target.inputs.rule,
+        eventRuleName("models-notify-both-cuda", "model-images-dev-both-cuda", "us-east-1"),
+      );
       assert.equal(target.inputs.arn, `arn:aws:sns:us-east-1:${ACCOUNT}:models-notify-topic`);
       const t = target.inputs.inputTransformer as { inputPaths: object; inputTemplate: string };
       assert.deepEqual(t.inputPaths, {

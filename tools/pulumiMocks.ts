@@ -58,8 +58,11 @@ function outputsFor(
       return { arn: arn("kms", `key/${name}-0000`), keyId: `${name}-0000` };
     case "aws:sns/topic:Topic":
       return { arn: arn("sns", name), name };
-    case "aws:cloudwatch/eventRule:EventRule":
-      return { arn: arn("events", `rule/${name}`), name };
+    case "aws:cloudwatch/eventRule:EventRule": {
+      // Like a role: an explicit name is the rule's name; without one the provider makes one.
+      const rule = typeof inputs.name === "string" ? inputs.name : name;
+      return { arn: arn("events", `rule/${rule}`), name: rule };
+    }
     case "aws:codebuild/project:Project":
       return { arn: arn("codebuild", `project/${String(inputs.name)}`) };
     case "pulumi-nodejs:dynamic:Resource": {
